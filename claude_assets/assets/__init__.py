@@ -1,0 +1,1 @@
+"""Asset groups: raw endpoint assets now; telemetry and the joined history build on them."""

@@ -1,0 +1,169 @@
+"""One asset factory for every endpoint in `claude_assets.endpoints`.
+
+Each endpoint becomes one multi-asset (its main table plus child tables), daily partitioned on
+its calendar, with a single-run backfill policy: a year-long backfill is one run whose days are
+fetched concurrently under the shared rate limiter, not 365 runs of process start-up. Each day
+is materialized (and recorded in Dagster with its own row count) the moment it is written, so a
+run that fails halfway still shows, and keeps, every day it finished.
+"""
+
+import datetime as dt
+import time
+from typing import Iterator
+
+import dagster as dg
+from pydantic import Field
+
+from claude_assets.endpoints import ENDPOINTS, Endpoint
+from claude_assets.sync import DayResult, SyncReport, sync_days
+from claude_assets.tables import Table
+
+RESOURCE_FOR_KIND = {"admin": "admin_api", "analytics": "analytics_api"}
+PROGRESS_EVERY_S = 5.0
+
+
+class SyncConfig(dg.Config):
+    """Run config for raw assets."""
+
+    refetch_existing: bool = Field(
+        default=False,
+        description=(
+            "Fetch every day of the range again. By default a run over several days skips days already in "
+            "the lake that had settled when fetched, so a failed or killed backfill resumes where it stopped. "
+            "A run over a single day always fetches it."
+        ),
+    )
+    concurrency: int = Field(default=4, description="Days fetched at once; the shared rate limiter still paces them.")
+
+
+def column_schema(table: Table) -> dg.TableSchema:
+    return dg.TableSchema(
+        columns=[dg.TableColumn(f.name, str(f.type), description=(f.metadata or {}).get(b"description", b"").decode())
+                 for f in table.schema]
+    )
+
+
+def _description(endpoint: Endpoint, table: Table) -> str:
+    calendar = endpoint.calendar
+    history = f"; history from {calendar.floor}" if calendar.floor else ""
+    window = f", last {calendar.window_days} days" if calendar.window_days else ""
+    return (
+        f"{table.description}\n\nSource: {endpoint.api}, GET {endpoint.path}. Key: {endpoint.key_kind.env_var}. "
+        f"Partitions: UTC days, newest D-{calendar.lag_days}{history}{window}. "
+        f"Natural key: {', '.join(table.natural_key)}."
+    )
+
+
+def build_raw_asset(endpoint: Endpoint) -> dg.AssetsDefinition:
+    partitions_def = endpoint.calendar.partitions_def()
+    resource_key = RESOURCE_FOR_KIND[endpoint.key_kind.value]
+    specs = [
+        dg.AssetSpec(
+            table.asset,
+            group_name=endpoint.group,
+            description=_description(endpoint, table),
+            kinds={"parquet", "anthropic"},
+            partitions_def=partitions_def,
+            skippable=True,
+            metadata={
+                "endpoint": f"GET {endpoint.path}",
+                "api_key_env_var": endpoint.key_kind.env_var,
+                "natural_key": ", ".join(table.natural_key),
+                "dagster/column_schema": column_schema(table),
+            },
+        )
+        for table in endpoint.tables
+    ]
+
+    @dg.multi_asset(
+        name=endpoint.name,
+        specs=specs,
+        partitions_def=partitions_def,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        required_resource_keys={resource_key, "lake"},
+        can_subset=True,
+    )
+    def _sync(context: dg.AssetExecutionContext, config: SyncConfig):
+        client = getattr(context.resources, resource_key).get_client()
+        lake = context.resources.lake.get_lake()
+        days = [dt.date.fromisoformat(key) for key in context.partition_keys]
+        selected = [t.asset for t in endpoint.tables if dg.AssetKey(t.asset) in context.selected_asset_keys]
+        progress = _Progress(context, endpoint, selected, len(days))
+        report = SyncReport(endpoint.name)
+        for result in sync_days(
+            endpoint,
+            client,
+            lake,
+            days,
+            assets=selected,
+            resume=len(days) > 1 and not config.refetch_existing,
+            concurrency=config.concurrency,
+            report=report,
+        ):
+            yield from progress.on_day(result, report)
+        yield progress.finish(report)
+
+    return _sync
+
+
+class _Progress:
+    """Records each day in Dagster as it lands, and logs a progress line every few seconds."""
+
+    def __init__(self, context: dg.AssetExecutionContext, endpoint: Endpoint, selected: list[str], total: int):
+        self.context, self.endpoint, self.selected, self.total = context, endpoint, selected, total
+        self.done = 0
+        self.last_log = time.monotonic()
+
+    def on_day(self, result: DayResult, report: SyncReport) -> Iterator[dg.AssetMaterialization]:
+        self.done += 1
+        day = result.day.isoformat()
+        if result.status == "unavailable":
+            self.context.log.warning(f"{self.endpoint.name} {day}: not available: {result.reason}")
+        elif result.status == "written":
+            for table in self.endpoint.tables:
+                flat = result.tables.get(table.asset)
+                if flat is None:
+                    continue
+                yield dg.AssetMaterialization(
+                    asset_key=table.asset,
+                    partition=day,
+                    metadata={
+                        "dagster/row_count": flat.table.num_rows,
+                        "dagster/column_schema": column_schema(table),
+                        "path": dg.MetadataValue.path(result.paths[table.asset]),
+                        "fetched_at": result.fetched_at.isoformat(),
+                        "extra_fields": len(flat.extra_fields),
+                        "extra_field_names": ", ".join(sorted(flat.extra_fields)) or "none",
+                        "unparsed_values": sum(flat.unparsed_values.values()),
+                        "requests": result.stats.requests,
+                        "pages": result.stats.pages,
+                        "retries": result.stats.retries,
+                    },
+                )
+                if flat.extra_fields:
+                    self.context.log.warning(
+                        f"{table.asset} {day}: the API sent fields this version does not know, kept in `extra`: "
+                        f"{', '.join(sorted(flat.extra_fields))}"
+                    )
+        if time.monotonic() - self.last_log >= PROGRESS_EVERY_S or self.done == self.total:
+            self.last_log = time.monotonic()
+            stats = report.stats
+            self.context.log.info(
+                f"{self.endpoint.name}: day {self.done}/{self.total}, {report.rows():,} rows, "
+                f"{stats.requests:,} requests, {stats.retries:,} retries, {stats.rate_limited:,} 429s"
+            )
+
+    def finish(self, report: SyncReport) -> dg.AssetObservation:
+        summary = report.summary()
+        unavailable = {r.day.isoformat(): r.reason for r in report.of("unavailable")}
+        self.context.log.info(f"{self.endpoint.name} done: {summary}")
+        return dg.AssetObservation(
+            asset_key=self.selected[0],
+            metadata={
+                **{f"sync/{k}": v for k, v in summary.items()},
+                "sync/days_unavailable_list": dg.MetadataValue.json(unavailable),
+            },
+        )
+
+
+raw_assets = [build_raw_asset(endpoint) for endpoint in ENDPOINTS]

@@ -1,0 +1,64 @@
+"""Partition calendars that carry each API's lag and history window.
+
+A partition that the API cannot serve yet does not exist (the calendar ends at D-1 or D-3 through
+`end_offset`); a partition older than the API's history window does exist, so a backfill can ask
+for it, and the sync reports it as "not available: <reason>" instead of crashing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+
+import dagster as dg
+
+ENTERPRISE_FLOOR = dt.date(2026, 1, 1)
+DEFAULT_HISTORY_START = dt.date(2025, 1, 1)
+
+
+def history_start() -> dt.date:
+    """First partition for APIs without a documented floor (`CLAUDE_ASSETS_HISTORY_START`)."""
+    value = os.environ.get("CLAUDE_ASSETS_HISTORY_START")
+    return dt.date.fromisoformat(value) if value else DEFAULT_HISTORY_START
+
+
+@dataclasses.dataclass(frozen=True)
+class Calendar:
+    """When a day's data exists, how far back the API serves it, and when it stops changing."""
+
+    name: str
+    lag_days: int  # newest partition = today - lag_days
+    settles_after: dt.timedelta  # after the day ends, how long values may still be revised
+    floor: dt.date | None = None  # nothing before this day, ever
+    window_days: int | None = None  # only the last N days are served
+
+    def partitions_def(self) -> dg.DailyPartitionsDefinition:
+        start = max(history_start(), self.floor) if self.floor else history_start()
+        return dg.DailyPartitionsDefinition(
+            start_date=start.isoformat(), end_offset=1 - self.lag_days, timezone="UTC"
+        )
+
+    def before_floor(self, day: dt.date) -> str | None:
+        """The one refusal known without asking: days before the API's first day of data.
+
+        Everything else (the rolling window, the lag) depends on the API's clock, so the API's own
+        400 answer is the authority and the sync reports it as the day's reason.
+        """
+        if self.floor and day < self.floor:
+            return f"before {self.floor.isoformat()}, the first day this API has data for"
+        return None
+
+    def is_settled(self, day: dt.date, fetched_at: dt.datetime) -> bool:
+        day_end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.timezone.utc)
+        return fetched_at >= day_end + self.settles_after
+
+
+CLAUDE_CODE = Calendar("claude_code", lag_days=1, settles_after=dt.timedelta(hours=2))
+ADMIN_USAGE_COST = Calendar("admin_usage_cost", lag_days=1, settles_after=dt.timedelta(days=1))
+ENGAGEMENT = Calendar(
+    "engagement", lag_days=3, settles_after=dt.timedelta(days=3), floor=ENTERPRISE_FLOOR, window_days=90
+)
+ENTERPRISE_USAGE_COST = Calendar(
+    "enterprise_usage_cost", lag_days=1, settles_after=dt.timedelta(days=30), floor=ENTERPRISE_FLOOR, window_days=365
+)

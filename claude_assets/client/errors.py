@@ -1,0 +1,109 @@
+"""Exceptions whose messages say what happened and what to do next.
+
+Every message is written for the person reading a failed Dagster run: the cause first, then the
+fix. None of them ever contains an API key (the client never passes one in).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+ANALYTICS_KEY_CHECKS = (
+    "Check, in order:\n"
+    "  1. API access is on: the Primary Owner opens claude.ai -> Organization settings -> API "
+    "(older UI: claude.ai/analytics/api-keys) and turns the Access toggle on.\n"
+    "  2. The key is copied whole: no spaces, quotes or line breaks around or inside it.\n"
+    "  3. The key was created by a Primary Owner of the organization you mean, has the "
+    "read:analytics scope and has not been revoked.\n"
+    "Then set ANTHROPIC_ANALYTICS_API_KEY to the key and run again."
+)
+
+ADMIN_KEY_CHECKS = (
+    "Check, in order:\n"
+    "  1. It is an Admin key (it starts with sk-ant-admin01-), created by an organization admin "
+    "in Claude Console -> Settings -> Admin keys; workspace API keys are rejected.\n"
+    "  2. The key is copied whole: no spaces, quotes or line breaks around or inside it.\n"
+    "  3. The key belongs to the organization you mean and has not been revoked.\n"
+    "Then set ANTHROPIC_ADMIN_API_KEY to the key and run again."
+)
+
+
+class ClaudeAssetsError(Exception):
+    """Base class: anything this project raises on purpose."""
+
+
+class ConfigurationError(ClaudeAssetsError):
+    """A setting is missing or wrong; caught before any request is sent."""
+
+
+class MissingKeyError(ConfigurationError):
+    pass
+
+
+class WrongKeyKindError(ConfigurationError):
+    pass
+
+
+class InsecureBaseUrlError(ConfigurationError):
+    pass
+
+
+class ApiError(ClaudeAssetsError):
+    """The API answered with an error status."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        error_type: str | None = None,
+        request_id: str | None = None,
+        path: str | None = None,
+    ):
+        super().__init__(message)
+        self.status = status
+        self.error_type = error_type
+        self.request_id = request_id
+        self.path = path
+
+
+class KeyRejectedError(ApiError):
+    """The key was refused (401, or 404 on the Enterprise engagement endpoints)."""
+
+
+class PermissionDeniedError(ApiError):
+    """403: the key is valid but may not read this endpoint (scope or plan)."""
+
+
+class DayNotAvailableError(ApiError):
+    """The API refuses a day: not yet aggregated, in the future, or outside its history window."""
+
+    def __init__(self, message: str, *, day: dt.date, latest_available: dt.date | None, reason: str, **kw):
+        super().__init__(message, **kw)
+        self.day = day
+        self.latest_available = latest_available
+        self.reason = reason  # one line for the run log: what the API said, and the newest day if known
+
+
+class InvalidRequestError(ApiError):
+    """400 for anything but an unavailable day: a bug in a request, reported with the API's words."""
+
+
+class CursorExpiredError(ApiError):
+    """410, or a 400 about a cursor: the listing must restart from page 1."""
+
+
+class RateLimitedError(ApiError):
+    """429 kept coming after every retry."""
+
+
+class ServerError(ApiError):
+    """5xx kept coming after every retry."""
+
+
+class TransportError(ClaudeAssetsError):
+    """The connection failed, timed out or was cut off, after every retry."""
+
+
+class MalformedResponseError(ClaudeAssetsError):
+    """A 200 whose body is not the documented shape."""

@@ -1,0 +1,362 @@
+"""The one HTTP client for every Anthropic analytics endpoint.
+
+It owns what every request needs: headers, the shared rate limiter, retries with backoff and
+jitter, mapping error responses to actionable exceptions, and following cursors. Endpoint
+knowledge (paths, parameters, row shapes) lives in `claude_assets.endpoints`, not here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import ipaddress
+import json
+import logging
+import random
+import re
+import time
+from typing import Any, Callable, Iterable, Mapping
+from urllib.parse import urlsplit
+
+import httpx
+
+from claude_assets import __version__
+from claude_assets.client.errors import (
+    ADMIN_KEY_CHECKS,
+    ANALYTICS_KEY_CHECKS,
+    ApiError,
+    CursorExpiredError,
+    DayNotAvailableError,
+    InsecureBaseUrlError,
+    InvalidRequestError,
+    KeyRejectedError,
+    MalformedResponseError,
+    PermissionDeniedError,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+)
+from claude_assets.client.keys import ApiKey, KeyKind
+from claude_assets.client.ratelimit import RateLimiter, shared_limiter
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://api.anthropic.com"
+ANTHROPIC_VERSION = "2023-06-01"
+USER_AGENT = f"claude-assets/{__version__} (https://github.com/claude-assets/claude_assets)"
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504, 529})
+MAX_CURSOR_RESTARTS = 3
+MAX_PAGES = 100_000
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_LATEST = re.compile(r"(?:latest|newest|most recent)[^0-9]{0,40}?(\d{4}-\d{2}-\d{2})", re.IGNORECASE)
+
+
+class Pagination(str, enum.Enum):
+    """How an endpoint pages; every style goes through `ApiClient.fetch_all`."""
+
+    HAS_MORE = "has_more"  # `has_more` + `next_page` (Admin API, Enterprise cost/usage)
+    NEXT_PAGE = "next_page"  # `next_page` only, null on the last page (Enterprise engagement)
+    NONE = "none"  # one response holds everything (Enterprise summaries)
+
+
+@dataclasses.dataclass
+class RequestStats:
+    """What fetching cost; summed into run metadata."""
+
+    requests: int = 0
+    pages: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    cursor_restarts: int = 0
+
+    def add(self, other: "RequestStats") -> None:
+        for field in dataclasses.fields(self):
+            setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
+
+
+@dataclasses.dataclass
+class FetchResult:
+    records: list[dict]
+    stats: RequestStats
+    last_page: dict
+
+
+def check_base_url(base_url: str) -> str:
+    """Refuse to send a key in clear text anywhere but this machine."""
+    parts = urlsplit(base_url)
+    if parts.scheme == "https" and parts.hostname:
+        return base_url.rstrip("/")
+    if parts.scheme == "http" and parts.hostname and _is_loopback(parts.hostname):
+        return base_url.rstrip("/")
+    raise InsecureBaseUrlError(
+        f"Refusing base URL {parts.scheme}://{parts.hostname or ''}: keys are only sent over https, or over "
+        "plain http to this machine (127.0.0.1, ::1, localhost, as the emulator uses). Set "
+        "ANTHROPIC_BASE_URL to an https:// address."
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class ApiClient:
+    """Talks to one API host with one key; thread-safe, so a backfill can fetch days concurrently."""
+
+    def __init__(
+        self,
+        key: ApiKey,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        requests_per_minute: float | None = 60,
+        organization: str | None = None,
+        max_retries: int = 8,
+        timeout_s: float = 60.0,
+        backoff_base_s: float = 0.5,
+        backoff_max_s: float = 60.0,
+        limiter: RateLimiter | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.key = key
+        self.base_url = check_base_url(base_url)
+        self.limiter = limiter or shared_limiter(
+            self.base_url, key.kind.value, organization or key.fingerprint, requests_per_minute
+        )
+        self.max_retries = max_retries
+        self.backoff_base_s = backoff_base_s
+        self.backoff_max_s = backoff_max_s
+        self._sleep = sleep
+        self._random = random.Random()
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0)),
+            headers={
+                "x-api-key": key.reveal(),
+                "anthropic-version": ANTHROPIC_VERSION,
+                "user-agent": USER_AGENT,
+                "accept": "application/json",
+            },
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+        )
+
+    def __repr__(self) -> str:
+        return f"ApiClient(base_url={self.base_url!r}, key={self.key!r})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "ApiClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- one request -------------------------------------------------------------------------
+
+    def get_json(self, path: str, params: Mapping[str, Any], stats: RequestStats | None = None) -> dict:
+        """GET with rate limiting and retries; returns the decoded JSON object or raises."""
+        stats = stats if stats is not None else RequestStats()
+        attempt = 0
+        while True:
+            self.limiter.acquire()
+            stats.requests += 1
+            try:
+                response = self._http.get(path, params=_clean(params))
+                body = self._decode(response, path) if response.status_code == 200 else None
+            except (httpx.TimeoutException, httpx.TransportError, _Truncated) as exc:
+                if attempt >= self.max_retries:
+                    raise TransportError(
+                        f"GET {path} failed {attempt + 1} times ({type(exc).__name__}: {exc}). The API host "
+                        f"{self.base_url} is unreachable or cutting responses off; check the network and "
+                        "ANTHROPIC_BASE_URL, then run again: days already written are kept."
+                    ) from None
+                self._wait(attempt, None, stats)
+                attempt += 1
+                continue
+            if body is not None:
+                return body
+            if response.status_code in RETRYABLE_STATUSES and attempt < self.max_retries:
+                retry_after = _retry_after(response)
+                if response.status_code == 429:
+                    stats.rate_limited += 1
+                    self.limiter.pause(retry_after if retry_after is not None else self._backoff(attempt))
+                self._wait(attempt, retry_after, stats)
+                attempt += 1
+                continue
+            raise self._error(response, path, params, attempts=attempt + 1)
+
+    def _backoff(self, attempt: int) -> float:
+        return self._random.uniform(0, min(self.backoff_max_s, self.backoff_base_s * 2**attempt))
+
+    def _wait(self, attempt: int, retry_after: float | None, stats: RequestStats) -> None:
+        stats.retries += 1
+        delay = self._backoff(attempt)
+        if retry_after is not None:
+            delay = retry_after + self._random.uniform(0, max(0.05, 0.1 * retry_after))
+        log.info("retrying in %.2fs (attempt %d of %d)", delay, attempt + 2, self.max_retries + 1)
+        self._sleep(delay)
+
+    @staticmethod
+    def _decode(response: httpx.Response, path: str) -> dict:
+        try:
+            body = response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise _Truncated() from None
+        if not isinstance(body, dict):
+            raise MalformedResponseError(
+                f"GET {path} answered 200 with a JSON {type(body).__name__}, not an object. The API's shape "
+                "has changed or ANTHROPIC_BASE_URL points at something else."
+            )
+        return body
+
+    def _error(self, response: httpx.Response, path: str, params: Mapping[str, Any], attempts: int) -> ApiError:
+        status = response.status_code
+        error_type, message, request_id = _error_fields(response)
+        kind = self.key.kind
+        said = f"(HTTP {status} {error_type or ''}, request-id {request_id or 'none'}): {message}".strip()
+        common = dict(status=status, error_type=error_type, request_id=request_id, path=path)
+        engagement = kind is KeyKind.ANALYTICS and not _is_cost_usage(path)
+        if status == 401 or (status == 404 and engagement):
+            checks = ANALYTICS_KEY_CHECKS if kind is KeyKind.ANALYTICS else ADMIN_KEY_CHECKS
+            return KeyRejectedError(
+                f"{kind.api_name} rejected the key in {kind.env_var} for GET {path} {said}\n{checks}", **common
+            )
+        if status == 403:
+            return PermissionDeniedError(
+                f"{kind.api_name} refused GET {path} {said}. The key is valid but may not read this endpoint: "
+                "check the key's scope (read:analytics for Enterprise Analytics) and that the organization's plan "
+                "includes it.",
+                **common,
+            )
+        if status == 410 or (status == 400 and params.get("page") and re.search(r"cursor|page", message, re.I)):
+            return CursorExpiredError(f"GET {path}: the page cursor is no longer valid {said}", **common)
+        if status == 400:
+            day = _requested_day(params)
+            if day is not None and (_DATE.search(message) or re.search(r"availab|date|history", message, re.I)):
+                latest = _latest_available(message)
+                reason = message.rstrip(".") + (f" (newest available day: {latest.isoformat()})" if latest else "")
+                return DayNotAvailableError(
+                    f"{day.isoformat()} is not available from {kind.api_name} {said}. Ask only for days inside "
+                    "the API's history window and lag; a day that is too recent becomes available later, and "
+                    "the daily sync fetches it then.",
+                    day=day,
+                    latest_available=latest,
+                    reason=reason,
+                    **common,
+                )
+            return InvalidRequestError(f"{kind.api_name} refused GET {path} as invalid {said}", **common)
+        if status == 429:
+            return RateLimitedError(
+                f"GET {path} was still rate limited after {attempts} attempts {said}. Another process may be "
+                "sharing this organization's budget; lower requests_per_minute on the resource or ask your "
+                "Anthropic account team to raise the organization's limit.",
+                **common,
+            )
+        if status >= 500:
+            return ServerError(
+                f"GET {path} failed with a server error after {attempts} attempts {said}. This is on the API's "
+                "side; run again later (days already written are kept).",
+                **common,
+            )
+        return ApiError(f"GET {path} failed {said}", **common)
+
+    # -- listings ----------------------------------------------------------------------------
+
+    def fetch_all(
+        self,
+        path: str,
+        params: Mapping[str, Any],
+        pagination: Pagination,
+        records: Callable[[dict], Iterable[dict]],
+    ) -> FetchResult:
+        """Every record of a listing, following cursors; a listing whose cursor expires restarts cleanly.
+
+        Records are buffered until the last page so that a restart from page 1 cannot duplicate
+        rows: a listing is one day of one endpoint, small enough to hold.
+        """
+        stats = RequestStats()
+        for restart in range(MAX_CURSOR_RESTARTS + 1):
+            try:
+                result, last = [], {}
+                for page in self._pages(path, params, pagination, stats):
+                    result.extend(records(page))
+                    last = page
+                return FetchResult(result, stats, last)
+            except CursorExpiredError:
+                if restart == MAX_CURSOR_RESTARTS:
+                    raise
+                stats.cursor_restarts += 1
+                log.info("GET %s: cursor expired, restarting the listing from page 1", path)
+        raise AssertionError("unreachable")
+
+    def _pages(self, path: str, params: Mapping[str, Any], pagination: Pagination, stats: RequestStats):
+        query = dict(params)
+        seen: set[str] = set()
+        for _ in range(MAX_PAGES):
+            page = self.get_json(path, query, stats)
+            stats.pages += 1
+            yield page
+            cursor = page.get("next_page")
+            if pagination is Pagination.NONE or not cursor or page.get("has_more") is False:
+                return
+            if not isinstance(cursor, str) or cursor in seen:
+                raise MalformedResponseError(
+                    f"GET {path} returned the cursor {cursor!r} twice; stopping rather than looping forever. "
+                    "The API's pagination has changed; report it with the request-id of the last response."
+                )
+            seen.add(cursor)
+            query = {**params, "page": cursor}
+        raise MalformedResponseError(f"GET {path} kept paging past {MAX_PAGES} pages; stopping.")
+
+
+class _Truncated(Exception):
+    """A 200 whose body is not complete JSON: treated like a dropped connection and retried."""
+
+
+def _clean(params: Mapping[str, Any]) -> dict:
+    return {k: v for k, v in params.items() if v is not None and v != []}
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def _error_fields(response: httpx.Response) -> tuple[str | None, str, str | None]:
+    request_id = response.headers.get("request-id")
+    try:
+        body = response.json()
+        error = body.get("error") or {}
+        return error.get("type"), str(error.get("message") or "").strip(), body.get("request_id") or request_id
+    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+        return None, response.text[:300].strip(), request_id
+
+
+def _is_cost_usage(path: str) -> bool:
+    return path.rstrip("/").rsplit("/", 1)[-1] in {"user_usage_report", "user_cost_report", "usage_report", "cost_report"}
+
+
+def _requested_day(params: Mapping[str, Any]) -> dt.date | None:
+    for name in ("date", "starting_at", "starting_date"):
+        value = params.get(name)
+        if isinstance(value, str) and _DATE.match(value):
+            return dt.date.fromisoformat(value[:10])
+    return None
+
+
+def _latest_available(message: str) -> dt.date | None:
+    match = _LATEST.search(message)
+    try:
+        return dt.date.fromisoformat(match.group(1)) if match else None
+    except ValueError:
+        return None

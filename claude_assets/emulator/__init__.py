@@ -1,0 +1,32 @@
+"""Local emulator of Anthropic's organization analytics APIs, for one synthetic organization.
+
+    from claude_assets.emulator import Emulator, EmulatorConfig
+    with Emulator(EmulatorConfig(seed=7, users=50)) as emu:
+        httpx.get(emu.url + "/v1/organizations/usage_report/claude_code",
+                  params={"starting_at": "2026-03-02"},
+                  headers={"x-api-key": emu.admin_key, "anthropic-version": "2023-06-01"})
+
+It is a real HTTP server on loopback that speaks every endpoint of the API reference
+(shared/api-reference.md): the Claude Code Analytics report and Admin usage/cost reports
+(Admin key), and the Enterprise Analytics engagement and cost/usage endpoints (Analytics
+key), with the documented envelopes, cursors, lags, history floors, rate limits and errors.
+
+`EmulatorConfig` fields: `seed`, `users`; `rate_limit_per_minute` (Enterprise Analytics
+budget per organization, shared by its endpoints; 0 = off); `admin_rate_limit_per_minute`
+(Admin API budget; None = same; 0 = off); `lag_days` (engagement: newest day = today - lag);
+`admin_key` / `analytics_key` (None = derived from the seed: `sk-ant-admin01-emu-<hex>` and
+`sk-ant-analytics-emu-<hex>`); `now` (None = real UTC clock, or a timezone-aware datetime
+that freezes it); `analytics_access` (the Primary Owner's Access toggle);
+`cursor_ttl_seconds` (older cursors get 410); `retry_after` (send `retry-after` on 429);
+`history_start` (first day of activity; default 400 days before today).
+
+`Emulator` gives `url`, `admin_key`, `analytics_key`, `org` (the ground truth, see
+`claude_assets.emulator.org`), `faults` (see `faults.Faults`), `stats` (`stats.snapshot()`)
+and `set_now(dt)`. The CLI is `python -m claude_assets.emulator --help`.
+"""
+
+from .config import EmulatorConfig
+from .org import SyntheticOrg
+from .server import Emulator
+
+__all__ = ["Emulator", "EmulatorConfig", "SyntheticOrg"]

@@ -1,0 +1,79 @@
+"""Command line: run the emulator in the foreground until SIGINT/SIGTERM.
+
+It prints the address and keys in a fixed, parseable form first, so scripts can do
+`eval "$(claude-assets emulator | head -4 | tail -3 | sed 's/^/export /')"`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+from datetime import datetime
+
+from .config import EmulatorConfig
+from .faults import FAIL_STATUSES
+from .server import Emulator
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 = any free port)")
+    parser.add_argument("--seed", type=int, default=7, help="seed of the synthetic organization")
+    parser.add_argument("--users", type=int, default=50, help="number of members")
+    parser.add_argument("--rate-limit", type=int, default=60,
+                        help="Enterprise Analytics requests per minute per organization (0 = off)")
+    parser.add_argument("--admin-rate-limit", type=int, default=None,
+                        help="Admin API requests per minute (default: same as --rate-limit; 0 = off)")
+    parser.add_argument("--lag-days", type=int, default=3, help="engagement data lag: newest day = today - N")
+    parser.add_argument("--admin-key", default=None, help="Admin key to accept (default: derived from the seed)")
+    parser.add_argument("--analytics-key", default=None, help="Analytics key to accept (default: derived from the seed)")
+    parser.add_argument("--now", default=None, help="freeze the clock at this ISO datetime (e.g. 2026-03-10T12:00:00Z)")
+    parser.add_argument("--access-off", action="store_true", help="Analytics API access toggle off (every call 404)")
+    parser.add_argument("--cursor-ttl", type=float, default=600, help="seconds before a page cursor expires (410)")
+    parser.add_argument("--no-retry-after", action="store_true", help="omit the retry-after header on 429")
+    parser.add_argument("--error-rate", type=float, default=0.0, help="fraction of API requests that fail (0-1)")
+    parser.add_argument("--error-status", type=int, default=500, choices=FAIL_STATUSES,
+                        help="status of --error-rate failures")
+
+
+def _parse_now(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise SystemExit("--now needs a time zone, e.g. 2026-03-10T12:00:00Z")
+    return moment
+
+
+def main(args: argparse.Namespace) -> int:
+    config = EmulatorConfig(
+        seed=args.seed, users=args.users, rate_limit_per_minute=args.rate_limit,
+        admin_rate_limit_per_minute=args.admin_rate_limit, lag_days=args.lag_days,
+        admin_key=args.admin_key, analytics_key=args.analytics_key, now=_parse_now(args.now),
+        analytics_access=not args.access_off, cursor_ttl_seconds=args.cursor_ttl,
+        retry_after=not args.no_retry_after,
+    )
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with Emulator(config, host=args.host, port=args.port) as emu:
+            if args.error_rate:
+                emu.faults.error_rate(args.error_rate, args.error_status)
+            print(f"claude-assets emulator listening on {emu.url}")
+            print(f"ANTHROPIC_BASE_URL={emu.url}")
+            print(f"ANTHROPIC_ADMIN_API_KEY={emu.admin_key}")
+            print(f"ANTHROPIC_ANALYTICS_API_KEY={emu.analytics_key}", flush=True)
+            while not stop.wait(0.5):
+                pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
+
+
+def run(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m claude_assets.emulator",
+                                     description="Run the local Anthropic analytics API emulator.")
+    add_arguments(parser)
+    return main(parser.parse_args(argv))

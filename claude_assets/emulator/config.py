@@ -1,0 +1,57 @@
+"""`EmulatorConfig`: everything that shapes one emulated organization and its API behaviour."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+ADMIN_KEY_PREFIX = "sk-ant-admin01-"
+ANALYTICS_KEY_PREFIX = "sk-ant-analytics-emu-"
+
+
+@dataclass
+class EmulatorConfig:
+    """Settings of one emulator; see the package docstring for the meaning of each field."""
+
+    seed: int = 7
+    users: int = 50
+    rate_limit_per_minute: int = 60
+    admin_rate_limit_per_minute: int | None = None
+    lag_days: int = 3
+    admin_key: str | None = None
+    analytics_key: str | None = None
+    now: datetime | None = None
+    analytics_access: bool = True
+    cursor_ttl_seconds: float = 600
+    retry_after: bool = True
+    history_start: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.users < 1:
+            raise ValueError("users must be at least 1")
+        if self.now is not None and self.now.tzinfo is None:
+            raise ValueError("now must be timezone-aware (e.g. datetime(..., tzinfo=timezone.utc))")
+        if self.lag_days < 0:
+            raise ValueError("lag_days must be >= 0")
+
+    @property
+    def resolved_admin_key(self) -> str:
+        return self.admin_key or ADMIN_KEY_PREFIX + "emu-" + _hex(self.seed, "admin")
+
+    @property
+    def resolved_analytics_key(self) -> str:
+        return self.analytics_key or ANALYTICS_KEY_PREFIX + _hex(self.seed, "analytics")
+
+    @property
+    def resolved_admin_rate_limit(self) -> int:
+        if self.admin_rate_limit_per_minute is None:
+            return self.rate_limit_per_minute
+        return self.admin_rate_limit_per_minute
+
+    def resolved_history_start(self, today: date) -> date:
+        return self.history_start or today - timedelta(days=400)
+
+
+def _hex(seed: int, kind: str) -> str:
+    return hashlib.sha256(f"claude-assets-emulator:{kind}:{seed}".encode()).hexdigest()[:40]

@@ -1,0 +1,255 @@
+"""Typed table descriptions and the one flattener that turns API records into Parquet rows.
+
+Each raw asset is a `Table`: a list of `Column`s, each naming its type and the dotted path it is
+read from. Everything the API sends that no column reads is kept in the `extra` JSON column, so
+schema drift is counted and visible instead of silently dropped; a value that does not parse
+(the official examples carry placeholders such as "amount": "amount") becomes null and its
+original is kept in `extra` under `_unparsed`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import decimal
+import json
+from typing import Any, Callable, Iterable
+
+import pyarrow as pa
+
+CENTS = pa.decimal128(38, 9)  # decimal-string cents ("123.78912") kept exactly
+_MISSING = object()
+
+
+class Unparsable(ValueError):
+    pass
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise Unparsable(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    raise Unparsable(value)
+
+
+def _float(value: Any) -> float:
+    if isinstance(value, bool):
+        raise Unparsable(value)
+    if isinstance(value, (int, float)):
+        return float(value)
+    return float(_decimal(value))
+
+
+def _decimal(value: Any) -> decimal.Decimal:
+    if isinstance(value, bool):
+        raise Unparsable(value)
+    try:
+        result = decimal.Decimal(str(value))
+    except decimal.InvalidOperation:
+        raise Unparsable(value) from None
+    if not result.is_finite():
+        raise Unparsable(value)
+    return result
+
+
+def _str(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        raise Unparsable(value)
+    return str(value)
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise Unparsable(value)
+
+
+def _date(value: Any) -> dt.date:
+    """Accept both `YYYY-MM-DD` and RFC 3339 midnight, as the Claude Code report's docs disagree."""
+    if not isinstance(value, str):
+        raise Unparsable(value)
+    try:
+        if len(value) == 10:
+            return dt.date.fromisoformat(value)
+        return _timestamp(value).date()
+    except ValueError:
+        raise Unparsable(value) from None
+
+
+def _timestamp(value: Any) -> dt.datetime:
+    if not isinstance(value, str):
+        raise Unparsable(value)
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise Unparsable(value) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed.astimezone(dt.timezone.utc)
+
+
+_PARSERS: dict[str, Callable[[Any], Any]] = {
+    "int64": _int,
+    "double": _float,
+    "string": _str,
+    "bool": _bool,
+    "date32[day]": _date,
+    "timestamp[us, tz=UTC]": _timestamp,
+    str(CENTS): _decimal,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Column:
+    """One typed column read from a dotted `path` (relative to the exploded element, if any).
+
+    `path` may list alternatives separated by `|` where API versions disagree on a name (the
+    first present wins); a column without a path takes the value the sync knows (the day).
+    `scale` converts on the way in (0.01 turns cents into USD); `from_parent` copies a column of
+    the parent row into a child table.
+    """
+
+    name: str
+    type: pa.DataType
+    path: str | None = None
+    scale: float | None = None
+    from_parent: bool = False
+    description: str = ""
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return tuple(self.path.split("|")) if self.path else ()
+
+
+def count(name: str, path: str | None = None, description: str = "") -> Column:
+    return Column(name, pa.int64(), path, description=description)
+
+
+def text(name: str, path: str | None = None, description: str = "") -> Column:
+    return Column(name, pa.string(), path, description=description)
+
+
+def flag(name: str, path: str | None = None, description: str = "") -> Column:
+    return Column(name, pa.bool_(), path, description=description)
+
+
+def day(name: str, path: str | None = None, description: str = "") -> Column:
+    return Column(name, pa.date32(), path, description=description)
+
+
+def timestamp(name: str, path: str | None = None, description: str = "") -> Column:
+    return Column(name, pa.timestamp("us", tz="UTC"), path, description=description)
+
+
+def money_cents(prefix: str, path: str, *, exact: bool) -> tuple[Column, Column]:
+    """Money as the API's original cents plus USD: exact decimals where the API sends decimal strings."""
+    cents = Column(f"{prefix}_cents", CENTS if exact else pa.float64(), path, description="as the API sent it, in cents")
+    usd = Column(f"{prefix}_usd", pa.float64(), path, scale=0.01, description="US dollars")
+    return cents, usd
+
+
+def parent(column: Column) -> Column:
+    return dataclasses.replace(column, from_parent=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class Table:
+    """One Parquet table (one asset): its columns and, for child tables, the list it explodes."""
+
+    asset: str
+    columns: tuple[Column, ...]
+    natural_key: tuple[str, ...]
+    description: str
+    explode: str | None = None
+    consumed_elsewhere: tuple[str, ...] = ()  # paths that child tables read (not drift)
+
+    @property
+    def schema(self) -> pa.Schema:
+        fields = [pa.field(c.name, c.type, metadata={"description": c.description} if c.description else None)
+                  for c in self.columns]
+        return pa.schema(fields + [pa.field("extra", pa.string(), metadata={
+            "description": "JSON of fields this version does not know yet, and values that did not parse"})])
+
+
+@dataclasses.dataclass
+class Flattened:
+    table: pa.Table
+    extra_fields: dict[str, int]  # unknown dotted path -> rows carrying it
+    unparsed_values: dict[str, int]  # column -> rows whose value did not parse
+
+
+def flatten(
+    table: Table, records: Iterable[dict], known_values: dict[str, Any], parent_rows: list[dict] | None = None
+) -> tuple[Flattened, list[dict]]:
+    """Rows for `table` from API records; also returns the row dicts so child tables can copy keys.
+
+    `known_values` fills columns without a path (the partition's `date` for endpoints whose
+    records do not carry their day).
+    """
+    rows: list[dict] = []
+    extra_fields: dict[str, int] = {}
+    unparsed: dict[str, int] = {}
+    own = [c for c in table.columns if not c.from_parent]
+    known = {source for c in own for source in c.sources} | set(table.consumed_elsewhere)
+    for index, record in enumerate(records):
+        elements = [record] if table.explode is None else (_get(record, table.explode) or [])
+        base = parent_rows[index] if parent_rows is not None else {}
+        for element in elements if isinstance(elements, list) else []:
+            row = {c.name: base.get(c.name) for c in table.columns if c.from_parent}
+            extra: dict[str, Any] = {}
+            for column in own:
+                if not column.path:
+                    row[column.name] = known_values[column.name]
+                    continue
+                source, raw = _first_present(element, column.sources)
+                if raw is _MISSING or raw is None:
+                    row[column.name] = None
+                    continue
+                try:
+                    value = _PARSERS[str(column.type)](raw)
+                    if column.scale is not None:
+                        value = float(_decimal(value) * decimal.Decimal(str(column.scale)))
+                    row[column.name] = value
+                except Unparsable:
+                    row[column.name] = None
+                    unparsed[column.name] = unparsed.get(column.name, 0) + 1
+                    extra.setdefault("_unparsed", {})[source] = raw
+            for path, value in _leaves(element):
+                if path not in known and not any(path.startswith(k + ".") or k.startswith(path + ".") for k in known):
+                    extra[path] = value
+                    extra_fields[path] = extra_fields.get(path, 0) + 1
+            row["extra"] = json.dumps(extra, sort_keys=True, default=str) if extra else None
+            rows.append(row)
+    arrow = pa.Table.from_pylist(rows, schema=table.schema) if rows else table.schema.empty_table()
+    return Flattened(arrow, extra_fields, unparsed), rows
+
+
+def _first_present(record: Any, paths: tuple[str, ...]) -> tuple[str, Any]:
+    for path in paths:
+        value = _get(record, path)
+        if value is not _MISSING:
+            return path, value
+    return paths[0], _MISSING
+
+
+def _get(record: Any, path: str) -> Any:
+    node = record
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return _MISSING
+        node = node[part]
+    return node
+
+
+def _leaves(node: Any, prefix: str = "") -> Iterable[tuple[str, Any]]:
+    """Dotted paths of every scalar (and every list, as one value) in a record."""
+    if isinstance(node, dict) and node:
+        for key, value in node.items():
+            yield from _leaves(value, f"{prefix}.{key}" if prefix else str(key))
+    elif prefix:
+        yield prefix, node
