@@ -1,7 +1,7 @@
 """Contract: what the emulator serves has the shape of Anthropic's published examples.
 
 For every endpoint we fetch real responses over HTTP and compare them, recursively, with the
-official example payloads in shared/api-examples (the newest `example1`, unioned with older
+official example payloads in fixtures/api_examples (the newest `example1`, unioned with older
 versions where keys were renamed):
 
 - every key the emulator emits exists in some official example of that endpoint;
@@ -23,7 +23,7 @@ import pytest
 
 from claude_assets.emulator import Emulator, EmulatorConfig
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "api-examples"  # shared/ sits beside the repository
+EXAMPLES = Path(__file__).resolve().parent / "fixtures" / "api_examples"  # copied from shared/api-examples
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
 ADMIN, ANALYTICS = "admin", "analytics"
