@@ -39,14 +39,17 @@ class Calendar:
             start_date=start.isoformat(), end_offset=1 - self.lag_days, timezone="UTC"
         )
 
-    def before_floor(self, day: dt.date) -> str | None:
-        """The one refusal known without asking: days before the API's first day of data.
+    def refused_without_asking(self, day: dt.date, today: dt.date) -> str | None:
+        """Why the API would certainly refuse `day`, so no request is spent on it; else None.
 
-        Everything else (the rolling window, the lag) depends on the API's clock, so the API's own
-        400 answer is the authority and the sync reports it as the day's reason.
+        Days before the floor are refused forever; days beyond the rolling window are skipped
+        with one day of margin, so a difference between our clock and the API's never loses a
+        day. Everything nearer the edges is asked, and the API's own 400 is the authority.
         """
         if self.floor and day < self.floor:
             return f"before {self.floor.isoformat()}, the first day this API has data for"
+        if self.window_days is not None and day < today - dt.timedelta(days=self.window_days + 1):
+            return f"older than the {self.window_days} days of history this API keeps"
         return None
 
     def is_settled(self, day: dt.date, fetched_at: dt.datetime) -> bool:

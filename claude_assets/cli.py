@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import os
 import sys
 
 
@@ -27,8 +29,30 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--users", type=int, default=50, help="synthetic organization size (default 50)")
     demo.set_defaults(run=_run_demo)
 
+    backfill = commands.add_parser(
+        "backfill", help="launch a long backfill through the running Dagster webserver, chunk by chunk"
+    )
+    backfill.add_argument("--from", dest="start", required=True, type=dt.date.fromisoformat, help="first day, YYYY-MM-DD")
+    backfill.add_argument("--to", dest="end", required=True, type=dt.date.fromisoformat, help="last day, YYYY-MM-DD")
+    backfill.add_argument("--select", help="comma-separated assets (default: every raw asset)")
+    backfill.add_argument("--url", default=os.environ.get("DAGSTER_WEBSERVER_URL", "http://127.0.0.1:3000"),
+                          help="the Dagster webserver (default $DAGSTER_WEBSERVER_URL or http://127.0.0.1:3000)")
+    backfill.add_argument("--chunk-days", type=int, default=92, help="days per backfill (default 92)")
+    backfill.set_defaults(run=_run_backfill)
+
     args = parser.parse_args(argv)
     return args.run(args)
+
+
+def _run_backfill(args: argparse.Namespace) -> int:
+    from claude_assets.backfill import BackfillError, run_backfill
+
+    select = [name.strip() for name in args.select.split(",") if name.strip()] if args.select else None
+    try:
+        return run_backfill(start=args.start, end=args.end, select=select, url=args.url, chunk_days=args.chunk_days)
+    except BackfillError as exc:
+        print(f"claude-assets backfill: {exc}", file=sys.stderr)
+        return 2
 
 
 def _run_demo(args: argparse.Namespace) -> int:

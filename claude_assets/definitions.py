@@ -2,7 +2,19 @@
 
 import dagster as dg
 
-from claude_assets.assets.raw import raw_assets
+from claude_assets.assets.raw import API_TAG, raw_assets
+from claude_assets.checks import claude_code_agrees_across_apis
 from claude_assets.resources import resources_from_env
 
-defs = dg.Definitions(assets=raw_assets, resources=resources_from_env())
+# Steps that call the same API share one rate budget, so a run executes at most one of them at a
+# time, while steps of the Admin and the Enterprise API overlap.
+executor = dg.multiprocess_executor.configured(
+    {"tag_concurrency_limits": [{"key": API_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1}]}
+)
+
+defs = dg.Definitions(
+    assets=raw_assets,
+    asset_checks=[claude_code_agrees_across_apis],
+    resources=resources_from_env(),
+    executor=executor,
+)

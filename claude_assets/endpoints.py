@@ -1,6 +1,6 @@
 """Every synced endpoint, described as data: one entry per endpoint, one asset factory for all.
 
-An `Endpoint` says where to ask (path, key kind, the query for one UTC day, how it pages), when
+An `Endpoint` says where to ask (path, key kind, the query for a span of UTC days, how it pages), when
 its data exists (its `Calendar`), and which tables its records become. Adding an endpoint is
 adding an entry here, not writing an asset.
 """
@@ -27,10 +27,22 @@ class Endpoint:
     group: str
     calendar: Calendar
     pagination: Pagination
-    query: Callable[[dt.date], dict[str, Any]]
+    query: Callable[[dt.date, dt.date], dict[str, Any]]  # the query for the days [start, end)
     records: Callable[[dict], Iterable[dict]]
     tables: tuple[Table, ...]  # the first is the endpoint's main table; the rest are child tables
     api: str  # which API, for descriptions
+    days_per_request: int = 1  # >1 for time-bucketed reports, which answer a range in one request
+
+    def record_day(self, record: dict) -> dt.date | None:
+        """The UTC day a record says it belongs to (its date or its bucket's start), if it says one."""
+        for key in ("date", "starting_at", "starting_date"):
+            value = record.get(key)
+            if isinstance(value, str):
+                try:
+                    return dt.date.fromisoformat(value[:10])
+                except ValueError:
+                    return None
+        return None
 
     @property
     def assets(self) -> list[str]:
@@ -104,7 +116,7 @@ CLAUDE_CODE_REPORT = Endpoint(
     group="claude_code_analytics",
     calendar=calendars.CLAUDE_CODE,
     pagination=Pagination.HAS_MORE,
-    query=lambda d: {"starting_at": d.isoformat(), "limit": 1000},
+    query=lambda start, end: {"starting_at": start.isoformat(), "limit": 1000},
     records=_data,
     tables=(CLAUDE_CODE_USAGE, CLAUDE_CODE_MODEL_USAGE),
     api="Claude Code Analytics API (Admin key)",
@@ -114,10 +126,9 @@ CLAUDE_CODE_REPORT = Endpoint(
 # -- shared pieces of the usage and cost reports ---------------------------------------------
 
 
-def _one_day(d: dt.date) -> dict[str, str]:
-    start = dt.datetime.combine(d, dt.time(), tzinfo=dt.timezone.utc)
-    iso = lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
-    return {"starting_at": iso(start), "ending_at": iso(start + dt.timedelta(days=1))}
+def _bounds(start: dt.date, end: dt.date) -> dict[str, str]:
+    """RFC 3339 UTC midnights for the days [start, end)."""
+    return {"starting_at": f"{start.isoformat()}T00:00:00Z", "ending_at": f"{end.isoformat()}T00:00:00Z"}
 
 
 def _bucket_results(page: dict) -> list[dict]:
@@ -374,17 +385,20 @@ ENTERPRISE_COST = Table(
     + _COST_DIMENSIONS + _ENTERPRISE_DIMENSIONS + _ENTERPRISE_AMOUNTS + (count("requests", "requests"),),
 )
 
+BUCKETS_PER_REQUEST = 31  # the most 1-day buckets any bucketed report returns in one page
+SUMMARY_DAYS_PER_REQUEST = 31  # the summaries span limit of the original contract (newer docs allow 366)
 _ENTERPRISE = "Claude Enterprise Analytics API (Analytics key)"
 _ADMIN = "Admin Usage & Cost API (Admin key)"
 _A = "/v1/organizations/analytics"
 
 
-def _engagement(name: str, path: str, table: Table, query=None, pagination=Pagination.NEXT_PAGE, records=_data):
+def _engagement(name: str, path: str, table: Table, query=None, pagination=Pagination.NEXT_PAGE, records=_data,
+                days_per_request=1):
     return Endpoint(
         name=name, path=f"{_A}{path}", key_kind=KeyKind.ANALYTICS, group="enterprise_engagement",
         calendar=calendars.ENGAGEMENT, pagination=pagination,
-        query=query or (lambda d: {"date": d.isoformat(), "limit": 1000}),
-        records=records, tables=(table,), api=_ENTERPRISE,
+        query=query or (lambda start, end: {"date": start.isoformat(), "limit": 1000}),
+        records=records, tables=(table,), api=_ENTERPRISE, days_per_request=days_per_request,
     )
 
 
@@ -394,14 +408,15 @@ def _summaries(page: dict) -> list[dict]:
 
 
 def _enterprise_cost_usage(name: str, path: str, table: Table, group_by: tuple[str, ...], bucketed: bool):
-    def query(d: dt.date) -> dict:
-        q = {**_one_day(d), "group_by[]": list(group_by)}
-        return {**q, "bucket_width": "1d", "limit": 1} if bucketed else {**q, "limit": 1000}
+    def query(start: dt.date, end: dt.date) -> dict:
+        q = {**_bounds(start, end), "group_by[]": list(group_by)}
+        return {**q, "bucket_width": "1d", "limit": BUCKETS_PER_REQUEST} if bucketed else {**q, "limit": 1000}
 
     return Endpoint(
         name=name, path=f"{_A}{path}", key_kind=KeyKind.ANALYTICS, group="enterprise_usage_cost",
         calendar=calendars.ENTERPRISE_USAGE_COST, pagination=Pagination.HAS_MORE, query=query,
         records=_bucket_results if bucketed else _data, tables=(table,), api=_ENTERPRISE,
+        days_per_request=BUCKETS_PER_REQUEST if bucketed else 1,
     )
 
 
@@ -409,8 +424,10 @@ def _admin_report(name: str, path: str, table: Table, group_by: tuple[str, ...])
     return Endpoint(
         name=name, path=path, key_kind=KeyKind.ADMIN, group="admin_usage_cost",
         calendar=calendars.ADMIN_USAGE_COST, pagination=Pagination.HAS_MORE,
-        query=lambda d: {**_one_day(d), "bucket_width": "1d", "limit": 1, "group_by[]": list(group_by)},
-        records=_bucket_results, tables=(table,), api=_ADMIN,
+        query=lambda start, end: {
+            **_bounds(start, end), "bucket_width": "1d", "limit": BUCKETS_PER_REQUEST, "group_by[]": list(group_by)
+        },
+        records=_bucket_results, tables=(table,), api=_ADMIN, days_per_request=BUCKETS_PER_REQUEST,
     )
 
 
@@ -422,7 +439,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     _engagement("enterprise_user_activity", "/users", ENTERPRISE_USER_ACTIVITY),
     _engagement(
         "enterprise_summaries", "/summaries", ENTERPRISE_SUMMARIES, pagination=Pagination.NONE, records=_summaries,
-        query=lambda d: {"starting_date": d.isoformat(), "ending_date": (d + dt.timedelta(days=1)).isoformat()},
+        query=lambda start, end: {"starting_date": start.isoformat(), "ending_date": end.isoformat()},
+        days_per_request=SUMMARY_DAYS_PER_REQUEST,
     ),
     _engagement("enterprise_chat_projects", "/apps/chat/projects", ENTERPRISE_CHAT_PROJECTS),
     _engagement("enterprise_skills", "/skills", ENTERPRISE_SKILLS),

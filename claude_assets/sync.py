@@ -1,9 +1,10 @@
 """Fetching days of one endpoint into the lake: concurrently, resumably, with progress.
 
-This is what every raw asset runs. Days are fetched in parallel threads, all paced by the one
-rate limiter of their organization and key kind; each finished day is written atomically at
-once, so a run that dies halfway keeps every day it finished, and the next run over the same
-range skips those days (unless they were still provisional when fetched).
+This is what every raw asset runs. Requests run in parallel threads, all paced by the one rate
+limiter of their organization and key kind; a time-bucketed report answers up to a month of
+days in one request. Each finished day is written atomically at once, so a run that dies
+halfway keeps every day it finished, and the next run over the same range skips those days
+(unless they were still provisional when fetched).
 """
 
 from __future__ import annotations
@@ -15,10 +16,21 @@ import time
 import uuid
 from typing import Collection, Iterable, Iterator
 
-from claude_assets.client import ApiClient, DayNotAvailableError, RequestStats
+from claude_assets.client import ApiClient, DayNotAvailableError, MalformedResponseError, RequestStats
 from claude_assets.endpoints import Endpoint
 from claude_assets.lake import Lake
-from claude_assets.tables import Flattened, flatten
+from claude_assets.checks import day_findings
+from claude_assets.tables import flatten
+
+
+@dataclasses.dataclass
+class Written:
+    """What was written for one table and day: kept instead of the rows, so a year stays small."""
+
+    rows: int
+    extra_fields: dict[str, int]
+    unparsed_values: dict[str, int]
+    findings: dict
 
 
 @dataclasses.dataclass
@@ -26,14 +38,14 @@ class DayResult:
     day: dt.date
     status: str  # "written", "skipped" (already in the lake and settled) or "unavailable"
     reason: str | None = None
-    tables: dict[str, Flattened] = dataclasses.field(default_factory=dict)
+    tables: dict[str, Written] = dataclasses.field(default_factory=dict)
     paths: dict[str, str] = dataclasses.field(default_factory=dict)
     stats: RequestStats = dataclasses.field(default_factory=RequestStats)
     fetched_at: dt.datetime | None = None
 
     @property
     def rows(self) -> int:
-        return sum(f.table.num_rows for f in self.tables.values())
+        return sum(w.rows for w in self.tables.values())
 
 
 @dataclasses.dataclass
@@ -47,9 +59,7 @@ class SyncReport:
         return [d for d in self.days if d.status == status]
 
     def rows(self, asset: str | None = None) -> int:
-        return sum(
-            f.table.num_rows for d in self.days for name, f in d.tables.items() if asset in (None, name)
-        )
+        return sum(w.rows for d in self.days for name, w in d.tables.items() if asset in (None, name))
 
     def summary(self) -> dict:
         return {
@@ -81,28 +91,60 @@ def is_done(endpoint: Endpoint, lake: Lake, day: dt.date, assets: Collection[str
     return endpoint.calendar.is_settled(day, dt.datetime.fromisoformat(infos[0]["fetched_at"]))
 
 
-def sync_day(endpoint: Endpoint, client: ApiClient, lake: Lake, day: dt.date, assets: Collection[str]) -> DayResult:
-    """Fetch one day, flatten it into the endpoint's tables and write the selected ones."""
-    reason = endpoint.calendar.before_floor(day)
-    if reason:
-        return DayResult(day, "unavailable", reason)
+def spans(days: list[dt.date], longest: int) -> list[list[dt.date]]:
+    """Consecutive days grouped into runs of at most `longest`, one request each."""
+    groups: list[list[dt.date]] = []
+    for day in sorted(days):
+        if groups and len(groups[-1]) < longest and day - groups[-1][-1] == dt.timedelta(days=1):
+            groups[-1].append(day)
+        else:
+            groups.append([day])
+    return groups
+
+
+def sync_span(endpoint: Endpoint, client: ApiClient, lake: Lake, span: list[dt.date], assets: Collection[str]) -> list[DayResult]:
+    """Fetch consecutive days in one listing, flatten each day into the endpoint's tables, write them.
+
+    If the API refuses a multi-day span (one of its days is not available), each day is asked
+    on its own, so the refusal is pinned to the day it belongs to.
+    """
     fetched_at = utcnow()
+    end = span[-1] + dt.timedelta(days=1)
     try:
-        fetched = client.fetch_all(endpoint.path, endpoint.query(day), endpoint.pagination, endpoint.records)
+        fetched = client.fetch_all(endpoint.path, endpoint.query(span[0], end), endpoint.pagination, endpoint.records)
     except DayNotAvailableError as exc:
-        return DayResult(day, "unavailable", exc.reason)
-    result = DayResult(day, "written", stats=fetched.stats, fetched_at=fetched_at)
-    parent_rows = None
-    for table in endpoint.tables:
-        flat, rows = flatten(table, fetched.records, {"date": day}, parent_rows if table.explode else None)
-        if table.explode is None:
-            parent_rows = rows
-        if table.asset in assets:
-            result.tables[table.asset] = flat
-    info = {"fetched_at": fetched_at.isoformat(), "fetch_id": uuid.uuid4().hex, "endpoint": endpoint.path}
-    for asset, flat in reversed(result.tables.items()):  # children first: the main table completes the day
-        result.paths[asset] = lake.write_day(asset, day, flat.table, info)
-    return result
+        if len(span) > 1:
+            return [r for day in span for r in sync_span(endpoint, client, lake, [day], assets)]
+        return [DayResult(span[0], "unavailable", exc.reason)]
+    by_day: dict[dt.date, list[dict]] = {day: [] for day in span}
+    for record in fetched.records:
+        said = endpoint.record_day(record)
+        day = span[0] if said is None and len(span) == 1 else said
+        if day not in by_day:
+            raise MalformedResponseError(
+                f"GET {endpoint.path} for {span[0]}..{span[-1]} returned a record dated {day}, outside the days "
+                "asked for. Nothing was written for these days; the API's answer no longer matches its query."
+            )
+        by_day[day].append(record)
+    results = []
+    for day in span:
+        result = DayResult(day, "written", fetched_at=fetched_at,
+                           stats=fetched.stats if day == span[0] else RequestStats())
+        parent_rows, flats = None, {}
+        for table in endpoint.tables:
+            flat, rows = flatten(table, by_day[day], {"date": day}, parent_rows if table.explode else None)
+            if table.explode is None:
+                parent_rows = rows
+            if table.asset in assets:
+                flats[table.asset] = (table, flat)
+        info = {"fetched_at": fetched_at.isoformat(), "fetch_id": uuid.uuid4().hex, "endpoint": endpoint.path}
+        for table, flat in reversed(flats.values()):  # children first: the main table completes the day
+            result.paths[table.asset] = lake.write_day(table.asset, day, flat.table, info)
+            result.tables[table.asset] = Written(
+                flat.table.num_rows, flat.extra_fields, flat.unparsed_values, day_findings(table, flat.table)
+            )
+        results.append(result)
+    return results
 
 
 def sync_days(
@@ -115,6 +157,7 @@ def sync_days(
     resume: bool,
     concurrency: int = 4,
     report: SyncReport | None = None,
+    today: dt.date | None = None,
 ) -> Iterator[DayResult]:
     """Sync `days`, yielding each day's result as it finishes (tallied into `report`).
 
@@ -123,23 +166,29 @@ def sync_days(
     """
     report = report if report is not None else SyncReport(endpoint.name)
     assets = list(assets) if assets is not None else endpoint.assets
+    today = today or utcnow().date()
     started = time.monotonic()
     todo = []
     for day in sorted(set(days)):
-        if resume and is_done(endpoint, lake, day, assets):
+        refused = endpoint.calendar.refused_without_asking(day, today)
+        if refused:
+            report.days.append(DayResult(day, "unavailable", refused))
+        elif resume and is_done(endpoint, lake, day, assets):
             report.days.append(DayResult(day, "skipped", "already in the lake, fetched after it settled"))
-            yield report.days[-1]
         else:
             todo.append(day)
+            continue
+        yield report.days[-1]
     with cf.ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix=endpoint.name) as pool:
-        futures = [pool.submit(sync_day, endpoint, client, lake, day, assets) for day in todo]
+        futures = [pool.submit(sync_span, endpoint, client, lake, span, assets)
+                   for span in spans(todo, endpoint.days_per_request)]
         try:
             for future in cf.as_completed(futures):
-                result = future.result()
-                report.days.append(result)
-                report.stats.add(result.stats)
-                report.wall_s = time.monotonic() - started
-                yield result
+                for result in future.result():
+                    report.days.append(result)
+                    report.stats.add(result.stats)
+                    report.wall_s = time.monotonic() - started
+                    yield result
         finally:
             for pending in futures:
                 pending.cancel()

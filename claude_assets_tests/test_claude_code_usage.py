@@ -11,39 +11,17 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from claude_assets.assets.raw import raw_assets
 from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets.lake import Lake
-from claude_assets.resources import AdminApiResource, AnalyticsApiResource, LakeResource
+from claude_assets_tests.helpers import TODAY
+from claude_assets_tests.helpers import materialize as run
 
-TODAY = dt.datetime.now(dt.timezone.utc).date()
 DAY = TODAY - dt.timedelta(days=5)  # settled, and inside every calendar
+SLICE = ("claude_code_usage", "claude_code_model_usage")
 
 
-def resources(emu: Emulator, lake_dir: str, admin_key: str | None = None) -> dict:
-    return {
-        "admin_api": AdminApiResource(
-            api_key=admin_key if admin_key is not None else emu.admin_key, base_url=emu.url, requests_per_minute=6000
-        ),
-        "analytics_api": AnalyticsApiResource(api_key=emu.analytics_key, base_url=emu.url, requests_per_minute=6000),
-        "lake": LakeResource(base_dir=lake_dir),
-    }
-
-
-def materialize(emu, lake_dir, *, day=DAY, days=None, select=("claude_code_usage", "claude_code_model_usage"), instance=None, **kw):
-    tags = {}
-    if days:
-        tags = {"dagster/asset_partition_range_start": days[0].isoformat(),
-                "dagster/asset_partition_range_end": days[-1].isoformat()}
-    return dg.materialize(
-        raw_assets,
-        selection=select,
-        partition_key=None if days else day.isoformat(),
-        tags=tags,
-        resources=resources(emu, lake_dir, **kw),
-        instance=instance,
-        raise_on_error=False,
-    )
+def materialize(emu, lake_dir, *, day=DAY, days=None, select=SLICE, instance=None, **keys):
+    return run(emu, lake_dir, select, day=day, days=days, instance=instance, **keys)
 
 
 def api_rows(emu: Emulator, day: dt.date) -> list[dict]:

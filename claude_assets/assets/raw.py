@@ -14,11 +14,13 @@ from typing import Iterator
 import dagster as dg
 from pydantic import Field
 
+from claude_assets.checks import table_check_results, table_check_specs
 from claude_assets.endpoints import ENDPOINTS, Endpoint
 from claude_assets.sync import DayResult, SyncReport, sync_days
 from claude_assets.tables import Table
 
 RESOURCE_FOR_KIND = {"admin": "admin_api", "analytics": "analytics_api"}
+API_TAG = "claude_assets/api"  # op tag: steps calling one API share its rate budget, so they run one at a time
 PROGRESS_EVERY_S = 5.0
 
 
@@ -78,10 +80,13 @@ def build_raw_asset(endpoint: Endpoint) -> dg.AssetsDefinition:
     @dg.multi_asset(
         name=endpoint.name,
         specs=specs,
+        check_specs=[spec for table in endpoint.tables for spec in table_check_specs(table)],
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
         required_resource_keys={resource_key, "lake"},
         can_subset=True,
+        op_tags={API_TAG: endpoint.key_kind.value},
+        pool=f"anthropic_{endpoint.key_kind.value}_api",
     )
     def _sync(context: dg.AssetExecutionContext, config: SyncConfig):
         client = getattr(context.resources, resource_key).get_client()
@@ -102,6 +107,11 @@ def build_raw_asset(endpoint: Endpoint) -> dg.AssetsDefinition:
         ):
             yield from progress.on_day(result, report)
         yield progress.finish(report)
+        for table in endpoint.tables:
+            findings = {d.day: d.tables[table.asset].findings for d in report.of("written") if table.asset in d.tables}
+            for check in table_check_results(table, findings):
+                if dg.AssetCheckKey(dg.AssetKey(table.asset), check.check_name) in context.selected_asset_check_keys:
+                    yield check
 
     return _sync
 
@@ -121,29 +131,29 @@ class _Progress:
             self.context.log.warning(f"{self.endpoint.name} {day}: not available: {result.reason}")
         elif result.status == "written":
             for table in self.endpoint.tables:
-                flat = result.tables.get(table.asset)
-                if flat is None:
+                written = result.tables.get(table.asset)
+                if written is None:
                     continue
                 yield dg.AssetMaterialization(
                     asset_key=table.asset,
                     partition=day,
                     metadata={
-                        "dagster/row_count": flat.table.num_rows,
+                        "dagster/row_count": written.rows,
                         "dagster/column_schema": column_schema(table),
                         "path": dg.MetadataValue.path(result.paths[table.asset]),
                         "fetched_at": result.fetched_at.isoformat(),
-                        "extra_fields": len(flat.extra_fields),
-                        "extra_field_names": ", ".join(sorted(flat.extra_fields)) or "none",
-                        "unparsed_values": sum(flat.unparsed_values.values()),
+                        "extra_fields": len(written.extra_fields),
+                        "extra_field_names": ", ".join(sorted(written.extra_fields)) or "none",
+                        "unparsed_values": sum(written.unparsed_values.values()),
                         "requests": result.stats.requests,
                         "pages": result.stats.pages,
                         "retries": result.stats.retries,
                     },
                 )
-                if flat.extra_fields:
+                if written.extra_fields:
                     self.context.log.warning(
                         f"{table.asset} {day}: the API sent fields this version does not know, kept in `extra`: "
-                        f"{', '.join(sorted(flat.extra_fields))}"
+                        f"{', '.join(sorted(written.extra_fields))}"
                     )
         if time.monotonic() - self.last_log >= PROGRESS_EVERY_S or self.done == self.total:
             self.last_log = time.monotonic()

@@ -1,0 +1,163 @@
+"""`claude-assets backfill`: a long backfill launched through the running Dagster instance.
+
+It asks the webserver's GraphQL API (`launchPartitionBackfill`) for one backfill per chunk of
+days, clamped to what each asset's calendar can hold, and waits for each chunk before launching
+the next: the chunks of one organization share its rate budget, so running them one after
+another is as fast as running them together, and each chunk's runs show up in the UI as they
+land. Stopping the command stops launching; running it again fetches only what is missing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import time
+from typing import Callable
+
+import httpx
+
+from claude_assets.endpoints import ENDPOINTS
+
+DONE = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
+SUCCEEDED = {"COMPLETED", "COMPLETED_SUCCESS"}
+
+LAUNCH = """
+mutation Launch($params: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $params) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on Error { message }
+  }
+}"""
+
+STATUS = """
+query Status($id: String!) {
+  partitionBackfillOrError(backfillId: $id) {
+    __typename
+    ... on PartitionBackfill { status numPartitions }
+    ... on Error { message }
+  }
+}"""
+
+
+class BackfillError(Exception):
+    pass
+
+
+@dataclasses.dataclass
+class Chunk:
+    start: dt.date
+    end: dt.date
+    ranges: dict[str, tuple[dt.date, dt.date]]  # asset -> first and last day of this chunk it can hold
+
+
+def asset_ranges(select: list[str] | None) -> dict[str, tuple[dt.date, dt.date]]:
+    """Each selected raw asset's first and last partition today."""
+    ranges = {}
+    for endpoint in ENDPOINTS:
+        partitions = endpoint.calendar.partitions_def()
+        first = dt.date.fromisoformat(partitions.get_first_partition_key())
+        last = dt.date.fromisoformat(partitions.get_last_partition_key())
+        for asset in endpoint.assets:
+            if not select or asset in select:
+                ranges[asset] = (first, last)
+    unknown = sorted(set(select or []) - set(ranges))
+    if unknown:
+        raise BackfillError(f"Unknown assets: {', '.join(unknown)}. Known: {', '.join(a for e in ENDPOINTS for a in e.assets)}")
+    return ranges
+
+
+def plan(start: dt.date, end: dt.date, ranges: dict[str, tuple[dt.date, dt.date]], chunk_days: int) -> list[Chunk]:
+    """Chunks of at most `chunk_days` covering [start, end], each asset clamped to its calendar."""
+    chunks = []
+    cursor = start
+    while cursor <= end:
+        stop = min(end, cursor + dt.timedelta(days=chunk_days - 1))
+        clamped = {
+            asset: (max(cursor, first), min(stop, last))
+            for asset, (first, last) in ranges.items()
+            if max(cursor, first) <= min(stop, last)
+        }
+        if clamped:
+            chunks.append(Chunk(cursor, stop, clamped))
+        cursor = stop + dt.timedelta(days=1)
+    return chunks
+
+
+class Webserver:
+    """The few GraphQL calls a backfill needs."""
+
+    def __init__(self, url: str, timeout_s: float = 60.0):
+        self.url = url.rstrip("/")
+        self._http = httpx.Client(timeout=timeout_s)
+
+    def _call(self, query: str, variables: dict) -> dict:
+        try:
+            response = self._http.post(f"{self.url}/graphql", json={"query": query, "variables": variables})
+        except httpx.TransportError as exc:
+            raise BackfillError(
+                f"Cannot reach the Dagster webserver at {self.url} ({type(exc).__name__}). Start it "
+                "(`dagster dev -w workspace.yaml`, or `make ui`) or pass --url."
+            ) from None
+        body = response.json()
+        if response.status_code != 200 or body.get("errors"):
+            raise BackfillError(f"The webserver refused the request: {body.get('errors') or response.text[:500]}")
+        return body["data"]
+
+    def launch(self, chunk: Chunk, title: str) -> str:
+        params = {
+            "partitionsByAssets": [
+                {"assetKey": {"path": [asset]}, "partitions": {"range": {"start": a.isoformat(), "end": b.isoformat()}}}
+                for asset, (a, b) in sorted(chunk.ranges.items())
+            ],
+            "title": title,
+            "tags": [{"key": "claude_assets/backfill", "value": title}],
+        }
+        result = self._call(LAUNCH, {"params": params})["launchPartitionBackfill"]
+        if result["__typename"] != "LaunchBackfillSuccess":
+            raise BackfillError(f"Dagster did not launch the backfill: {result.get('message') or result['__typename']}")
+        return result["backfillId"]
+
+    def status(self, backfill_id: str) -> str:
+        result = self._call(STATUS, {"id": backfill_id})["partitionBackfillOrError"]
+        if result["__typename"] != "PartitionBackfill":
+            raise BackfillError(f"Backfill {backfill_id}: {result.get('message') or result['__typename']}")
+        return result["status"]
+
+
+def run_backfill(
+    *,
+    start: dt.date,
+    end: dt.date,
+    select: list[str] | None,
+    url: str,
+    chunk_days: int,
+    poll_s: float = 5.0,
+    say: Callable[[str], None] = print,
+) -> int:
+    if end < start:
+        raise BackfillError(f"--to {end} is before --from {start}.")
+    chunks = plan(start, end, asset_ranges(select), chunk_days)
+    if not chunks:
+        say(f"Nothing to do: no selected asset has partitions between {start} and {end}.")
+        return 0
+    server = Webserver(url)
+    say(f"{len(chunks)} chunk(s) of at most {chunk_days} days, launched one after another through {server.url}")
+    failed = []
+    for number, chunk in enumerate(chunks, 1):
+        title = f"claude-assets {chunk.start}..{chunk.end}"
+        backfill_id = server.launch(chunk, title)
+        say(f"[{number}/{len(chunks)}] {chunk.start}..{chunk.end}: backfill {backfill_id} for "
+            f"{len(chunk.ranges)} assets ({server.url}/runs/b/{backfill_id})")
+        status = server.status(backfill_id)
+        while status not in DONE:
+            time.sleep(poll_s)
+            status = server.status(backfill_id)
+        say(f"[{number}/{len(chunks)}] {status.lower()}")
+        if status not in SUCCEEDED:
+            failed.append(backfill_id)
+    if failed:
+        say(f"Backfills that did not succeed: {', '.join(failed)}. Open them in the UI for the failed runs; "
+            "running this command again fetches only the days still missing.")
+        return 1
+    return 0

@@ -1,0 +1,108 @@
+"""An operator's year-long backfill, launched by `claude-assets backfill` through a real webserver and daemon."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from claude_assets.backfill import plan
+from claude_assets.emulator import Emulator, EmulatorConfig
+from claude_assets.lake import Lake
+from claude_assets_tests.helpers import TODAY
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def dagster_stack(tmp_path):
+    """The emulator, a Dagster webserver and a daemon on loopback, as an operator runs them."""
+    with Emulator(EmulatorConfig(seed=5, users=15, rate_limit_per_minute=0)) as emu:
+        home = tmp_path / "dagster_home"
+        home.mkdir()
+        port = free_port()
+        env = {
+            **os.environ,
+            "DAGSTER_HOME": str(home),
+            "ANTHROPIC_BASE_URL": emu.url,
+            "ANTHROPIC_ADMIN_API_KEY": emu.admin_key,
+            "ANTHROPIC_ANALYTICS_API_KEY": emu.analytics_key,
+            "CLAUDE_ASSETS_DATA_DIR": str(tmp_path / "lake"),
+        }
+        logs = open(tmp_path / "dagster.log", "w")
+        processes = [
+            subprocess.Popen([str(BIN / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+                             cwd=REPO, env=env, stdout=logs, stderr=subprocess.STDOUT),
+            subprocess.Popen([str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"],
+                             cwd=REPO, env=env, stdout=logs, stderr=subprocess.STDOUT),
+        ]
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/server_info", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("the webserver did not start: " + (tmp_path / "dagster.log").read_text()[-3000:])
+        try:
+            yield url, env, tmp_path / "lake", emu
+        finally:
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.wait(timeout=30)
+            logs.close()
+
+
+def test_a_backfill_is_chunked_and_clamped_to_each_calendar():
+    end = TODAY - dt.timedelta(days=1)
+    chunks = plan(end - dt.timedelta(days=99), end, {
+        "claude_code_usage": (dt.date(2025, 1, 1), end),
+        "enterprise_user_activity": (dt.date(2026, 1, 1), end - dt.timedelta(days=2)),
+    }, chunk_days=31)
+    assert [len(range((c.end - c.start).days + 1)) for c in chunks] == [31, 31, 31, 7]
+    assert chunks[-1].ranges["enterprise_user_activity"][1] == end - dt.timedelta(days=2)
+    assert chunks[0].ranges["claude_code_usage"][0] == end - dt.timedelta(days=99)
+
+
+def test_the_backfill_command_lands_every_day_through_the_running_instance(dagster_stack):
+    url, env, lake_dir, emu = dagster_stack
+    first, last = TODAY - dt.timedelta(days=6), TODAY - dt.timedelta(days=3)
+    completed = subprocess.run(
+        [str(BIN / "claude-assets"), "backfill", "--from", str(first), "--to", str(last),
+         "--select", "claude_code_usage,claude_code_model_usage,api_cost", "--url", url, "--chunk-days", "2"],
+        env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "2 chunk(s)" in completed.stdout and completed.stdout.count("completed_success") == 2
+    days = [first + dt.timedelta(days=n) for n in range(4)]
+    lake = Lake(str(lake_dir))
+    for asset in ("claude_code_usage", "claude_code_model_usage", "api_cost"):
+        assert lake.days(asset) == days
+    assert emu.admin_key not in completed.stdout + completed.stderr
+
+
+def test_the_backfill_command_says_when_no_webserver_answers():
+    completed = subprocess.run(
+        [str(BIN / "claude-assets"), "backfill", "--from", "2026-03-01", "--to", "2026-03-02",
+         "--url", f"http://127.0.0.1:{free_port()}"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert completed.returncode == 2
+    assert "Cannot reach the Dagster webserver" in completed.stderr
