@@ -21,7 +21,7 @@ SLICE = ("claude_code_usage", "claude_code_model_usage")
 
 
 def materialize(emu, lake_dir, *, day=DAY, days=None, select=SLICE, instance=None, **keys):
-    return run(emu, lake_dir, select, day=day, days=days, instance=instance, **keys)
+    return run(emu, lake_dir, select, day=None if days else day, days=days, instance=instance, **keys)
 
 
 def api_rows(emu: Emulator, day: dt.date) -> list[dict]:
