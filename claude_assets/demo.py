@@ -19,13 +19,17 @@ from claude_assets.endpoints import ENDPOINTS
 from claude_assets.lake import Lake
 
 
+DEMO_RATE_LIMIT = 600  # a raised limit keeps the demo quick; pacing and 429 handling are the same
+
+
 def run_demo(*, days: int, data_dir: str, dagster_home: str, users: int) -> int:
     data = Path(data_dir).resolve()
     home = Path(dagster_home).resolve()
     home.mkdir(parents=True, exist_ok=True)
     dagster = shutil.which("dagster", path=os.path.dirname(sys.executable)) or "dagster"
-    with Emulator(EmulatorConfig(users=users)) as emu:
-        print(f"Emulator for a synthetic organization of {users} users: {emu.url}")
+    with Emulator(EmulatorConfig(users=users, rate_limit_per_minute=DEMO_RATE_LIMIT)) as emu:
+        print(f"Emulator for a synthetic organization of {users} users at {emu.url}, allowing "
+              f"{DEMO_RATE_LIMIT} requests a minute per API (the real Enterprise default is 60)")
         env = {
             **os.environ,
             "ANTHROPIC_BASE_URL": emu.url,
@@ -33,6 +37,8 @@ def run_demo(*, days: int, data_dir: str, dagster_home: str, users: int) -> int:
             "ANTHROPIC_ANALYTICS_API_KEY": emu.analytics_key,
             "CLAUDE_ASSETS_DATA_DIR": str(data),
             "DAGSTER_HOME": str(home),
+            "CLAUDE_ASSETS_ADMIN_REQUESTS_PER_MINUTE": str(DEMO_RATE_LIMIT),
+            "CLAUDE_ASSETS_ANALYTICS_REQUESTS_PER_MINUTE": str(DEMO_RATE_LIMIT),
         }
         failed = []
         for endpoint in ENDPOINTS:

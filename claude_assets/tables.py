@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import decimal
+import functools
 import json
 from typing import Any, Callable, Iterable
 
@@ -168,7 +169,7 @@ class Table:
     explode: str | None = None
     consumed_elsewhere: tuple[str, ...] = ()  # paths that child tables read (not drift)
 
-    @property
+    @functools.cached_property
     def schema(self) -> pa.Schema:
         fields = [pa.field(c.name, c.type, metadata={"description": c.description} if c.description else None)
                   for c in self.columns]
@@ -183,6 +184,49 @@ class Flattened:
     unparsed_values: dict[str, int]  # column -> rows whose value did not parse
 
 
+@dataclasses.dataclass(frozen=True)
+class _Plan:
+    """A table's columns compiled once: split paths and parsers, not re-derived per cell."""
+
+    reads: tuple  # (column name, ((source, path parts), ...), parser, scale or None)
+    given: tuple[str, ...]  # columns filled from known values
+    inherited: tuple[str, ...]  # columns copied from the parent row
+    known: dict  # the paths the columns and child tables read, as a tree: key -> subtree, or None for a leaf
+
+
+@functools.lru_cache(maxsize=None)
+def _plan(table: Table) -> _Plan:
+    own = [c for c in table.columns if not c.from_parent]
+    known: dict = {}
+    for path in {source for c in own for source in c.sources} | set(table.consumed_elsewhere):
+        node = known
+        *parents, last = path.split(".")
+        for part in parents:
+            if node.get(part) is None:
+                node[part] = {}
+            node = node[part]
+        node.setdefault(last, None)
+    return _Plan(
+        reads=tuple(
+            (c.name, tuple((s, tuple(s.split("."))) for s in c.sources), _PARSERS[str(c.type)],
+             decimal.Decimal(str(c.scale)) if c.scale is not None else None)
+            for c in own if c.path
+        ),
+        given=tuple(c.name for c in own if not c.path),
+        inherited=tuple(c.name for c in table.columns if c.from_parent),
+        known=known,
+    )
+
+
+def _unknown(node: dict, known: dict, prefix: str = "") -> Iterable[tuple[str, Any]]:
+    """Dotted paths and values of every field in `node` that no column reads (drift)."""
+    for key, value in node.items():
+        if key not in known:
+            yield from _leaves(value, f"{prefix}{key}")
+        elif known[key] is not None and isinstance(value, dict):
+            yield from _unknown(value, known[key], f"{prefix}{key}.")
+
+
 def flatten(
     table: Table, records: Iterable[dict], known_values: dict[str, Any], parent_rows: list[dict] | None = None
 ) -> tuple[Flattened, list[dict]]:
@@ -191,59 +235,54 @@ def flatten(
     `known_values` fills columns without a path (the partition's `date` for endpoints whose
     records do not carry their day).
     """
+    plan = _plan(table)
     rows: list[dict] = []
     extra_fields: dict[str, int] = {}
     unparsed: dict[str, int] = {}
-    own = [c for c in table.columns if not c.from_parent]
-    known = {source for c in own for source in c.sources} | set(table.consumed_elsewhere)
     for index, record in enumerate(records):
         elements = [record] if table.explode is None else (_get(record, table.explode) or [])
         base = parent_rows[index] if parent_rows is not None else {}
         for element in elements if isinstance(elements, list) else []:
-            row = {c.name: base.get(c.name) for c in table.columns if c.from_parent}
+            row = {name: base.get(name) for name in plan.inherited}
+            for name in plan.given:
+                row[name] = known_values[name]
             extra: dict[str, Any] = {}
-            for column in own:
-                if not column.path:
-                    row[column.name] = known_values[column.name]
-                    continue
-                source, raw = _first_present(element, column.sources)
+            for name, sources, parse, scale in plan.reads:
+                source, raw = sources[0][0], _MISSING
+                for source, parts in sources:
+                    raw = _walk(element, parts)
+                    if raw is not _MISSING:
+                        break
                 if raw is _MISSING or raw is None:
-                    row[column.name] = None
+                    row[name] = None
                     continue
                 try:
-                    value = _PARSERS[str(column.type)](raw)
-                    if column.scale is not None:
-                        value = float(_decimal(value) * decimal.Decimal(str(column.scale)))
-                    row[column.name] = value
+                    value = parse(raw)
+                    row[name] = float(_decimal(value) * scale) if scale is not None else value
                 except Unparsable:
-                    row[column.name] = None
-                    unparsed[column.name] = unparsed.get(column.name, 0) + 1
+                    row[name] = None
+                    unparsed[name] = unparsed.get(name, 0) + 1
                     extra.setdefault("_unparsed", {})[source] = raw
-            for path, value in _leaves(element):
-                if path not in known and not any(path.startswith(k + ".") or k.startswith(path + ".") for k in known):
-                    extra[path] = value
-                    extra_fields[path] = extra_fields.get(path, 0) + 1
+            for path, value in _unknown(element, plan.known):
+                extra[path] = value
+                extra_fields[path] = extra_fields.get(path, 0) + 1
             row["extra"] = json.dumps(extra, sort_keys=True, default=str) if extra else None
             rows.append(row)
-    arrow = pa.Table.from_pylist(rows, schema=table.schema) if rows else table.schema.empty_table()
+    schema = table.schema
+    arrow = pa.Table.from_pylist(rows, schema=schema) if rows else schema.empty_table()
     return Flattened(arrow, extra_fields, unparsed), rows
 
 
-def _first_present(record: Any, paths: tuple[str, ...]) -> tuple[str, Any]:
-    for path in paths:
-        value = _get(record, path)
-        if value is not _MISSING:
-            return path, value
-    return paths[0], _MISSING
-
-
-def _get(record: Any, path: str) -> Any:
-    node = record
-    for part in path.split("."):
+def _walk(node: Any, parts: tuple[str, ...]) -> Any:
+    for part in parts:
         if not isinstance(node, dict) or part not in node:
             return _MISSING
         node = node[part]
     return node
+
+
+def _get(record: Any, path: str) -> Any:
+    return _walk(record, tuple(path.split(".")))
 
 
 def _leaves(node: Any, prefix: str = "") -> Iterable[tuple[str, Any]]:
