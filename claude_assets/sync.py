@@ -105,8 +105,8 @@ def spans(days: list[dt.date], longest: int) -> list[list[dt.date]]:
 def sync_span(endpoint: Endpoint, client: ApiClient, lake: Lake, span: list[dt.date], assets: Collection[str]) -> list[DayResult]:
     """Fetch consecutive days in one listing, flatten each day into the endpoint's tables, write them.
 
-    If the API refuses a multi-day span (one of its days is not available), each day is asked
-    on its own, so the refusal is pinned to the day it belongs to.
+    If the API refuses a multi-day span (one of its days is not available), the span is split in
+    halves until the refusal is pinned to its day: a few requests, not one per day of the span.
     """
     fetched_at = utcnow()
     end = span[-1] + dt.timedelta(days=1)
@@ -114,7 +114,8 @@ def sync_span(endpoint: Endpoint, client: ApiClient, lake: Lake, span: list[dt.d
         fetched = client.fetch_all(endpoint.path, endpoint.query(span[0], end), endpoint.pagination, endpoint.records)
     except DayNotAvailableError as exc:
         if len(span) > 1:
-            return [r for day in span for r in sync_span(endpoint, client, lake, [day], assets)]
+            half = len(span) // 2
+            return [r for part in (span[:half], span[half:]) for r in sync_span(endpoint, client, lake, part, assets)]
         return [DayResult(span[0], "unavailable", exc.reason)]
     by_day: dict[dt.date, list[dict]] = {day: [] for day in span}
     for record in fetched.records:

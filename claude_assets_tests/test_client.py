@@ -219,8 +219,10 @@ def test_a_rejected_analytics_key_lists_the_three_checks(frozen):
 
 def test_access_toggle_off_is_a_rejected_key(frozen):
     frozen.faults.set_analytics_access(False)
-    with analytics(frozen) as client, pytest.raises(KeyRejectedError, match="Access toggle"):
-        client.get_json(USERS, {"date": "2026-03-10"})
+    with analytics(frozen) as client:
+        for path, params in ((USERS, {"date": "2026-03-10"}), (USER_COST, {"starting_at": "2026-03-10T00:00:00Z"})):
+            with pytest.raises(KeyRejectedError, match="Access toggle"):
+                client.get_json(path, params)
 
 
 def test_a_rejected_admin_key_says_where_admin_keys_come_from(frozen):

@@ -140,3 +140,15 @@ def test_claude_code_agrees_across_the_admin_and_enterprise_apis(unlimited, tmp_
     evaluation = next(c for c in result.get_asset_check_evaluations() if c.check_name == "claude_code_agrees_across_apis")
     assert evaluation.passed
     assert evaluation.metadata["user_days_compared"].value > 0
+
+
+def test_a_month_long_request_refused_for_one_day_costs_a_few_requests_not_a_month(tmp_path):
+    """The summaries answer 31 days at once; the oldest day of the window is refused by the API."""
+    with Emulator(EmulatorConfig(seed=2, users=5, rate_limit_per_minute=0)) as emu:
+        edge = TODAY - dt.timedelta(days=91)  # asked (our clock may lag the API's), refused by the API
+        days = [edge + dt.timedelta(days=n) for n in range(31)]
+        result = materialize(emu, str(tmp_path), ["enterprise_summaries"], days=days)
+        requests = emu.stats.snapshot()["total"]
+    assert result.success
+    assert Lake(str(tmp_path)).days("enterprise_summaries") == days[1:]
+    assert requests <= 2 * 5 + 1, "bisecting 31 days pins the refused day in about log2(31) steps"

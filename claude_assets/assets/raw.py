@@ -168,7 +168,7 @@ class _Progress:
         unavailable = {r.day.isoformat(): r.reason for r in report.of("unavailable")}
         self.context.log.info(f"{self.endpoint.name} done: {summary}")
         return dg.AssetObservation(
-            asset_key=self.selected[0],
+            asset_key=(self.selected or self.endpoint.assets)[0],
             metadata={
                 **{f"sync/{k}": v for k, v in summary.items()},
                 "sync/days_unavailable_list": dg.MetadataValue.json(unavailable),

@@ -220,8 +220,9 @@ class ApiClient:
         kind = self.key.kind
         said = f"(HTTP {status} {error_type or ''}, request-id {request_id or 'none'}): {message}".strip()
         common = dict(status=status, error_type=error_type, request_id=request_id, path=path)
-        engagement = kind is KeyKind.ANALYTICS and not _is_cost_usage(path)
-        if status == 401 or (status == 404 and engagement):
+        # Enterprise Analytics answers a rejected key, or API access switched off, with 404 on its
+        # engagement endpoints (401 on cost/usage); its paths exist, so a 404 there means the key.
+        if status == 401 or (status == 404 and kind is KeyKind.ANALYTICS):
             checks = ANALYTICS_KEY_CHECKS if kind is KeyKind.ANALYTICS else ADMIN_KEY_CHECKS
             return KeyRejectedError(
                 f"{kind.api_name} rejected the key in {kind.env_var} for GET {path} {said}\n{checks}", **common
@@ -340,10 +341,6 @@ def _error_fields(response: httpx.Response) -> tuple[str | None, str, str | None
         return error.get("type"), str(error.get("message") or "").strip(), body.get("request_id") or request_id
     except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
         return None, response.text[:300].strip(), request_id
-
-
-def _is_cost_usage(path: str) -> bool:
-    return path.rstrip("/").rsplit("/", 1)[-1] in {"user_usage_report", "user_cost_report", "usage_report", "cost_report"}
 
 
 def _requested_day(params: Mapping[str, Any]) -> dt.date | None:
