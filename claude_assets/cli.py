@@ -22,6 +22,12 @@ def main(argv: list[str] | None = None) -> int:
     emulator_cli.add_arguments(emulator)
     emulator.set_defaults(run=emulator_cli.main)
 
+    telemetry = commands.add_parser(
+        "telemetry", help="write the OTLP/JSON lines files the emulated organization's Claude Code clients export"
+    )
+    emulator_cli.add_telemetry_arguments(telemetry)
+    telemetry.set_defaults(run=emulator_cli.telemetry_main)
+
     demo = commands.add_parser("demo", help="start the emulator, materialize the last days of every asset, show them")
     demo.add_argument("--days", type=int, default=7, help="how many of the newest available days (default 7)")
     demo.add_argument("--data-dir", default="./data", help="where the lake is written (default ./data)")

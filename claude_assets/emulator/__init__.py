@@ -23,6 +23,12 @@ that freezes it); `analytics_access` (the Primary Owner's Access toggle);
 `Emulator` gives `url`, `admin_key`, `analytics_key`, `org` (the ground truth, see
 `claude_assets.emulator.org`), `faults` (see `faults.Faults`), `stats` (`stats.snapshot()`)
 and `set_now(dt)`. The CLI is `python -m claude_assets.emulator --help`.
+
+`telemetry.write_telemetry(org, out_dir, start, end, ...)` writes the OTLP/JSON lines files the
+organization's Claude Code clients would have exported through a Collector's file exporter,
+consistent with the Claude Code report, and returns their exact truth (`TelemetryTruth`); the CLI
+is `python -m claude_assets.emulator telemetry --help`, and the server's `--telemetry-dir` writes
+them for the history before serving.
 """
 
 from .config import EmulatorConfig

@@ -1,19 +1,24 @@
-"""Command line: run the emulator in the foreground until SIGINT/SIGTERM.
+"""Command line: run the emulator in the foreground until SIGINT/SIGTERM, or write the
+synthetic organization's Claude Code telemetry files (`telemetry_main`).
 
-It prints the address and keys in a fixed, parseable form first, so scripts can do
-`eval "$(claude-assets emulator | head -4 | tail -3 | sed 's/^/export /')"`.
+The server prints the address and keys in a fixed, parseable form first, so scripts can do
+`eval "$(claude-assets emulator | head -4 | tail -3 | sed 's/^/export /')"`; with
+`--telemetry-dir` it writes the telemetry before serving and reports it on the fifth line.
 """
 
 from __future__ import annotations
 
 import argparse
 import signal
+import sys
 import threading
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from .config import EmulatorConfig
 from .faults import FAIL_STATUSES
+from .org import SyntheticOrg
 from .server import Emulator
+from .telemetry import TEMPORALITIES, TelemetryTruth, write_telemetry
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,6 +40,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--error-rate", type=float, default=0.0, help="fraction of API requests that fail (0-1)")
     parser.add_argument("--error-status", type=int, default=500, choices=FAIL_STATUSES,
                         help="status of --error-rate failures")
+    parser.add_argument("--telemetry-dir", default=None,
+                        help="before serving, write the Claude Code telemetry of the history up to yesterday here")
+
+
+def add_telemetry_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", required=True, help="directory for metrics.jsonl (must hold no metrics files yet)")
+    parser.add_argument("--from", dest="start", type=date.fromisoformat, default=None,
+                        help="first UTC day, YYYY-MM-DD (default: start of the history)")
+    parser.add_argument("--to", dest="end", type=date.fromisoformat, default=None,
+                        help="last UTC day, YYYY-MM-DD (default: yesterday)")
+    parser.add_argument("--seed", type=int, default=7, help="seed of the synthetic organization (as for the server)")
+    parser.add_argument("--users", type=int, default=50, help="number of members (as for the server)")
+    parser.add_argument("--now", default=None,
+                        help="the server's --now, if it has one: it places the history (ISO datetime with zone)")
+    parser.add_argument("--temporality", choices=sorted(TEMPORALITIES), default="delta",
+                        help="aggregation temporality (default delta, as Claude Code)")
+    parser.add_argument("--undercount", type=float, default=0.03,
+                        help="share of export batches lost before the collector (default 0.03; 0 = exact)")
+    parser.add_argument("--max-megabytes", type=float, default=100, help="rotate metrics.jsonl past this size")
+    parser.add_argument("--gzip-rotated", action="store_true", help="gzip rotated files (.jsonl.gz)")
 
 
 def _parse_now(text: str | None) -> datetime | None:
@@ -54,16 +79,23 @@ def main(args: argparse.Namespace) -> int:
         analytics_access=not args.access_off, cursor_ttl_seconds=args.cursor_ttl,
         retry_after=not args.no_retry_after,
     )
+    emu = Emulator(config, host=args.host, port=args.port)
+    truth = None
+    if args.telemetry_dir:
+        yesterday = emu.clock.now().date() - timedelta(days=1)
+        truth = _write(emu.org, args.telemetry_dir, emu.org.history_start, yesterday)
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with Emulator(config, host=args.host, port=args.port) as emu:
+        with emu:
             if args.error_rate:
                 emu.faults.error_rate(args.error_rate, args.error_status)
             print(f"claude-assets emulator listening on {emu.url}")
             print(f"ANTHROPIC_BASE_URL={emu.url}")
             print(f"ANTHROPIC_ADMIN_API_KEY={emu.admin_key}")
             print(f"ANTHROPIC_ANALYTICS_API_KEY={emu.analytics_key}", flush=True)
+            if truth is not None:
+                print(_summary(args.telemetry_dir, truth), flush=True)
             while not stop.wait(0.5):
                 pass
     finally:
@@ -72,7 +104,37 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
+def telemetry_main(args: argparse.Namespace) -> int:
+    """Write the telemetry of the organization a server with the same --seed/--users/--now serves
+    (the org is built by an unstarted Emulator, so both place the history identically)."""
+    emu = Emulator(EmulatorConfig(seed=args.seed, users=args.users, now=_parse_now(args.now)))
+    end = args.end or emu.clock.now().date() - timedelta(days=1)
+    truth = _write(emu.org, args.out, args.start or emu.org.history_start, end, temporality=args.temporality,
+                   undercount=args.undercount, max_megabytes=args.max_megabytes, gzip_rotated=args.gzip_rotated)
+    print(_summary(args.out, truth))
+    return 0
+
+
+def _write(org: SyntheticOrg, out: str, start: date, end: date, **options) -> TelemetryTruth:
+    try:
+        return write_telemetry(org, out, start, end, **options)
+    except (FileExistsError, ValueError) as exc:
+        raise SystemExit(f"telemetry: {exc}") from None
+
+
+def _summary(out: str, truth: TelemetryTruth) -> str:
+    return (f"telemetry ({truth.temporality}) written to {out}: {len(truth.files)} file(s), {truth.lines} lines, "
+            f"{truth.points} points, {truth.dropped_batches} batches dropped")
+
+
 def run(argv: list[str] | None = None) -> int:
+    """`python -m claude_assets.emulator [options]` serves; `... telemetry [options]` writes telemetry."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["telemetry"]:
+        parser = argparse.ArgumentParser(prog="python -m claude_assets.emulator telemetry",
+                                         description="Write the synthetic organization's Claude Code telemetry.")
+        add_telemetry_arguments(parser)
+        return telemetry_main(parser.parse_args(argv[1:]))
     parser = argparse.ArgumentParser(prog="python -m claude_assets.emulator",
                                      description="Run the local Anthropic analytics API emulator.")
     add_arguments(parser)
