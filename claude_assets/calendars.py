@@ -65,3 +65,4 @@ ENGAGEMENT = Calendar(
 ENTERPRISE_USAGE_COST = Calendar(
     "enterprise_usage_cost", lag_days=1, settles_after=dt.timedelta(days=30), floor=ENTERPRISE_FLOOR, window_days=365
 )
+TELEMETRY = Calendar("telemetry", lag_days=1, settles_after=dt.timedelta(hours=1))

@@ -17,6 +17,7 @@ from claude_assets.client import DEFAULT_BASE_URL, ApiClient, ApiKey, KeyKind
 from claude_assets.lake import Lake
 
 DEFAULT_DATA_DIR = "./data"
+DEFAULT_TELEMETRY_DIR = "./telemetry"
 
 
 class _AnthropicApi(dg.ConfigurableResource):
@@ -76,6 +77,12 @@ class LakeResource(dg.ConfigurableResource):
         return Lake(self.base_dir)
 
 
+class TelemetryResource(dg.ConfigurableResource):
+    """Where an OpenTelemetry Collector's file exporter writes Claude Code metrics (folder or fsspec URL)."""
+
+    base_dir: str = DEFAULT_TELEMETRY_DIR
+
+
 def _env(name: str):
     """An `EnvVar` when the variable is set, so the UI shows its name; None when it is not."""
     return dg.EnvVar(name) if os.environ.get(name) else None
@@ -98,4 +105,5 @@ def resources_from_env() -> dict:
             api_key=_env(KeyKind.ANALYTICS.env_var), base_url=base_url, requests_per_minute=_pace("ANALYTICS")
         ),
         "lake": LakeResource(base_dir=data_dir),
+        "telemetry": TelemetryResource(base_dir=_env("CLAUDE_ASSETS_TELEMETRY_DIR") or DEFAULT_TELEMETRY_DIR),
     }

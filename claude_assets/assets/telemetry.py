@@ -1,0 +1,96 @@
+"""`claude_code_telemetry`: Claude Code's OpenTelemetry metrics, per UTC day, user, model and terminal.
+
+Telemetry is near real time but only exists from the day a client turned it on; the joined
+history downstream uses it where it exists and the analytics APIs before. A run reads each
+exporter file once for all its days (a year-long backfill is one pass), skipping files last
+written before the range (minus a lookback, for cumulative series that began earlier).
+"""
+
+import datetime as dt
+from typing import Iterator
+
+import dagster as dg
+import pyarrow as pa
+
+from claude_assets import calendars
+from claude_assets.assets.raw import column_schema
+from claude_assets.checks import day_findings, table_check_results, table_check_specs
+from claude_assets.tables import Column, Table, count, day, text
+from claude_assets.telemetry import KEY_COLUMNS, MEASURE_COLUMNS, open_telemetry_dir, read_telemetry, telemetry_files
+
+LOOKBACK = dt.timedelta(days=2)
+
+TELEMETRY_TABLE = Table(
+    asset="claude_code_telemetry",
+    description=(
+        "One row per UTC day, user (e-mail lowercased, else account id, else 'unattributed'), model and terminal: "
+        "Claude Code's OpenTelemetry counters (sessions, lines, commits, PRs, edit decisions, tokens, estimated "
+        "cost in USD, active time). Metrics without a model attribute are on rows whose model is null."
+    ),
+    natural_key=KEY_COLUMNS,
+    columns=(day("date"), text("email"), text("account_id"), text("model"), text("terminal_type"))
+    + tuple(Column(c, pa.float64()) if c.endswith(("_usd", "_s")) else count(c) for c in MEASURE_COLUMNS),
+)
+
+
+@dg.multi_asset(
+    name="claude_code_telemetry",
+    specs=[
+        dg.AssetSpec(
+            TELEMETRY_TABLE.asset,
+            group_name="telemetry",
+            description=TELEMETRY_TABLE.description + "\n\nSource: OTLP/JSON lines files in CLAUDE_ASSETS_TELEMETRY_DIR.",
+            kinds={"parquet", "opentelemetry"},
+            partitions_def=calendars.TELEMETRY.partitions_def(),
+            skippable=True,
+            metadata={"dagster/column_schema": column_schema(TELEMETRY_TABLE),
+                      "natural_key": ", ".join(TELEMETRY_TABLE.natural_key)},
+        )
+    ],
+    check_specs=table_check_specs(TELEMETRY_TABLE),
+    partitions_def=calendars.TELEMETRY.partitions_def(),
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    required_resource_keys={"telemetry", "lake"},
+)
+def claude_code_telemetry(context: dg.AssetExecutionContext) -> Iterator:
+    days = [dt.date.fromisoformat(key) for key in context.partition_keys]
+    lake = context.resources.lake.get_lake()
+    fs, root = open_telemetry_dir(context.resources.telemetry.base_dir)
+    since = dt.datetime.combine(days[0], dt.time(), tzinfo=dt.timezone.utc) - LOOKBACK
+    paths = telemetry_files(fs, root, since) if fs.exists(root) else []
+    if not paths:
+        context.log.warning(
+            f"No telemetry files under {context.resources.telemetry.base_dir} written since {since:%Y-%m-%d}: the days "
+            "are written empty. Point CLAUDE_ASSETS_TELEMETRY_DIR at the folder your OpenTelemetry Collector's file "
+            "exporter writes (its `path`), with CLAUDE_CODE_ENABLE_TELEMETRY=1 on the clients."
+        )
+    rows, report = read_telemetry(fs, paths, set(days))
+    for example in report.bad_line_examples:
+        context.log.warning(f"skipped a line that is not OTLP/JSON: {example}")
+    by_day: dict[dt.date, list[dict]] = {d: [] for d in days}
+    for row in rows:
+        by_day[row["date"]].append({**row, "extra": None})
+    findings = {}
+    for d, day_rows in by_day.items():
+        table = pa.Table.from_pylist(day_rows, schema=TELEMETRY_TABLE.schema)
+        path = lake.write_day(TELEMETRY_TABLE.asset, d, table, {
+            "fetched_at": dt.datetime.now(dt.timezone.utc).isoformat(), "source": "opentelemetry"})
+        findings[d] = day_findings(TELEMETRY_TABLE, table)
+        yield dg.AssetMaterialization(
+            asset_key=TELEMETRY_TABLE.asset,
+            partition=d.isoformat(),
+            metadata={"dagster/row_count": table.num_rows, "path": dg.MetadataValue.path(path),
+                      "users": len({(r["email"], r["account_id"]) for r in day_rows})},
+        )
+    summary = {
+        "files": report.files, "megabytes": round(report.bytes / 2**20, 2), "lines": report.lines,
+        "bad_lines": report.bad_lines, "points": report.points, "ignored_points": report.ignored_points,
+        "cumulative_series": report.series, "cumulative_resets": report.cumulative_resets,
+    }
+    context.log.info(f"claude_code_telemetry: {summary}")
+    yield dg.AssetObservation(
+        asset_key=TELEMETRY_TABLE.asset,
+        metadata={**{f"read/{k}": v for k, v in summary.items()},
+                  "read/bad_line_examples": dg.MetadataValue.json(report.bad_line_examples)},
+    )
+    yield from table_check_results(TELEMETRY_TABLE, findings)

@@ -1,0 +1,209 @@
+"""Reading Claude Code OpenTelemetry metrics as an OpenTelemetry Collector's file exporter writes them.
+
+Input: JSON Lines files (also rotated and `.gz` ones), one export batch per line holding
+`resourceMetrics` (API reference §4.5). Output: per UTC day and (user, model, terminal), the
+same measures the Claude Code Analytics report has, so the two can be joined.
+
+- Delta points (Claude Code's default) are summed. Cumulative points are read per series
+  (its attributes and start time): each point adds its rise over the previous value of the
+  series, so re-exported and duplicated points add nothing, and a drop is a restarted process
+  counting from 0.
+- A point belongs to the UTC day of its `timeUnixNano`, even when its interval started the day
+  before: an interval cannot be split exactly, and the end is when the client counted it.
+- Users are matched by e-mail, lowercased (clients send it as typed), else by account id;
+  points with neither are kept under the identity `unattributed`, never dropped.
+- A line that is not valid OTLP/JSON (truncated by a crash, garbage) is skipped and counted,
+  and the first few are quoted with file and line number; the rest of the file is still read.
+- `sessions` counts `session.count` points whose `start_type` is `fresh` (or absent): the
+  report's distinct sessions started; resumes are counted apart.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import gzip
+import json
+import re
+from typing import Any, Iterable, Iterator
+
+import fsspec
+
+NANOS_PER_DAY = 86_400 * 10**9
+QUOTED_BAD_LINES = 5
+_MODEL_SUFFIX = re.compile(r"\[[^\]]*\]$")
+UNATTRIBUTED = "unattributed"
+
+# metric name -> function(attributes) -> measure column (or None to ignore the point)
+_TOKEN_TYPES = {"input": "input_tokens", "output": "output_tokens", "cacheRead": "cache_read_tokens",
+                "cacheCreation": "cache_creation_tokens"}
+_DECISIONS = {"accept": "edit_accepted", "reject": "edit_rejected"}
+MEASURES: dict[str, Any] = {
+    "claude_code.session.count": lambda a: "sessions" if a.get("start_type", "fresh") == "fresh" else "session_resumes",
+    "claude_code.lines_of_code.count": lambda a: {"added": "lines_added", "removed": "lines_removed"}.get(a.get("type")),
+    "claude_code.commit.count": lambda a: "commits",
+    "claude_code.pull_request.count": lambda a: "pull_requests",
+    "claude_code.cost.usage": lambda a: "cost_usd",
+    "claude_code.token.usage": lambda a: _TOKEN_TYPES.get(a.get("type")),
+    "claude_code.code_edit_tool.decision": lambda a: _DECISIONS.get(a.get("decision")),
+    "claude_code.active_time.total": lambda a: {"user": "active_time_user_s", "cli": "active_time_cli_s"}.get(a.get("type")),
+}
+MEASURE_COLUMNS = ("sessions", "session_resumes", "lines_added", "lines_removed", "commits", "pull_requests",
+                   "edit_accepted", "edit_rejected", "input_tokens", "output_tokens", "cache_read_tokens",
+                   "cache_creation_tokens", "cost_usd", "active_time_user_s", "active_time_cli_s")
+KEY_COLUMNS = ("date", "email", "account_id", "model", "terminal_type")
+
+
+@dataclasses.dataclass
+class ReadReport:
+    """What reading cost and what it skipped, for the materialization's metadata."""
+
+    files: int = 0
+    bytes: int = 0
+    lines: int = 0
+    bad_lines: int = 0
+    bad_line_examples: list[str] = dataclasses.field(default_factory=list)
+    points: int = 0
+    ignored_points: int = 0  # metrics or attribute values this version does not map
+    cumulative_resets: int = 0
+    series: int = 0
+
+    def bad(self, where: str, error: str, line: str) -> None:
+        self.bad_lines += 1
+        if len(self.bad_line_examples) < QUOTED_BAD_LINES:
+            self.bad_line_examples.append(f"{where}: {error}: {line[:120]!r}")
+
+
+def normalize_model(model: str | None) -> str | None:
+    """`claude-opus-4-6[1m]` -> `claude-opus-4-6`: clients may tag the context window onto the name."""
+    return _MODEL_SUFFIX.sub("", model) if model else model
+
+
+def day_of(time_unix_nano: int) -> dt.date:
+    return dt.date(1970, 1, 1) + dt.timedelta(days=time_unix_nano // NANOS_PER_DAY)
+
+
+def telemetry_files(fs, root: str, since: dt.datetime | None) -> list[str]:
+    """Exporter files under `root`; with `since`, only those written to at or after it."""
+    paths = sorted(p for p in fs.find(root) if re.search(r"\.jsonl?(\.gz)?$", p))
+    if since is None:
+        return paths
+    kept = []
+    for path in paths:
+        try:
+            modified = fs.modified(path)
+        except (NotImplementedError, FileNotFoundError, OSError):
+            kept.append(path)
+            continue
+        if modified.tzinfo is None:
+            modified = modified.replace(tzinfo=dt.timezone.utc)
+        if modified >= since:
+            kept.append(path)
+    return kept
+
+
+def _attributes(items: Iterable[dict] | None) -> dict[str, Any]:
+    result = {}
+    for item in items or ():
+        value = item["value"]
+        for kind in ("stringValue", "intValue", "doubleValue", "boolValue"):
+            if kind in value:
+                result[item["key"]] = value[kind]
+                break
+    return result
+
+
+def _value(point: dict) -> float:
+    if "asDouble" in point:
+        return float(point["asDouble"])
+    return float(int(point.get("asInt", 0)))
+
+
+def _points(batch: dict) -> Iterator[tuple[str, int, dict, int, int, float]]:
+    """(metric, temporality, attributes, start ns, time ns, value) of every sum point in a batch."""
+    for resource_metrics in batch["resourceMetrics"]:
+        resource = _attributes((resource_metrics.get("resource") or {}).get("attributes"))
+        for scope_metrics in resource_metrics.get("scopeMetrics") or ():
+            for metric in scope_metrics.get("metrics") or ():
+                data = metric.get("sum")
+                if data is None:
+                    continue
+                temporality = int(data.get("aggregationTemporality", 1))
+                for point in data.get("dataPoints") or ():
+                    attributes = {**resource, **_attributes(point.get("attributes"))}
+                    yield (metric["name"], temporality, attributes, int(point.get("startTimeUnixNano", 0)),
+                           int(point["timeUnixNano"]), _value(point))
+
+
+def _identity(attributes: dict) -> tuple:
+    email = attributes.get("user.email")
+    account = attributes.get("user.account_id")
+    model = normalize_model(attributes.get("model"))
+    return (email.strip().lower() if isinstance(email, str) and email.strip() else None,
+            account if isinstance(account, str) and account else None,
+            model, attributes.get("terminal.type"))
+
+
+def read_telemetry(fs, paths: Iterable[str], days: set[dt.date] | None = None) -> tuple[list[dict], ReadReport]:
+    """Rows of measures per (date, email, account id, model, terminal) for `days` (all days if None)."""
+    report = ReadReport()
+    totals: dict[tuple, dict[str, float]] = {}
+    cumulative: dict[tuple, list[tuple[int, float]]] = {}
+
+    def add(day: dt.date, identity: tuple, column: str, amount: float) -> None:
+        if days is None or day in days:
+            row = totals.setdefault((day, *identity), {})
+            row[column] = row.get(column, 0.0) + amount
+
+    for path in paths:
+        report.files += 1
+        with fs.open(path, "rb") as raw:
+            handle = gzip.open(raw) if path.endswith(".gz") else raw
+            for number, line in enumerate(handle, 1):
+                report.bytes += len(line)
+                report.lines += 1
+                if not line.strip():
+                    continue
+                try:
+                    points = list(_points(json.loads(line)))
+                except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                    report.bad(f"{path}:{number}", type(exc).__name__, line.decode("utf-8", "replace"))
+                    continue
+                for name, temporality, attributes, start, time, value in points:
+                    report.points += 1
+                    measure = MEASURES.get(name)
+                    column = measure(attributes) if measure else None
+                    if column is None:
+                        report.ignored_points += 1
+                        continue
+                    identity = _identity(attributes)
+                    if temporality == 2:
+                        series = (column, identity, tuple(sorted(attributes.items())), start)
+                        cumulative.setdefault(series, []).append((time, value))
+                    else:
+                        add(day_of(time), identity, column, value)
+    for (column, identity, _, _), points in cumulative.items():
+        report.series += 1
+        previous = 0.0
+        for time, value in sorted(points):
+            if value < previous:
+                report.cumulative_resets += 1
+                previous = 0.0
+            if value > previous:
+                add(day_of(time), identity, column, value - previous)
+            previous = value
+    rows = []
+    for (day, email, account, model, terminal), measures in sorted(totals.items(), key=lambda kv: str(kv[0])):
+        row = {"date": day, "email": email or (None if account else UNATTRIBUTED), "account_id": account,
+               "model": model, "terminal_type": terminal}
+        for column in MEASURE_COLUMNS:
+            amount = measures.get(column, 0.0)
+            row[column] = amount if column.endswith(("_usd", "_s")) else int(round(amount))
+        rows.append(row)
+    return rows, report
+
+
+def open_telemetry_dir(url: str):
+    """(filesystem, root) for a local folder or an fsspec URL."""
+    fs, root = fsspec.core.url_to_fs(url)
+    return fs, root.rstrip("/")

@@ -1,0 +1,151 @@
+"""Claude Code telemetry, written by the real OpenTelemetry SDK and OTLP encoder, lands per user and day."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+import pytest
+from google.protobuf.json_format import MessageToJson
+from opentelemetry.exporter.otlp.proto.common.metrics_encoder import encode_metrics
+from opentelemetry.sdk.metrics import Counter, MeterProvider
+from opentelemetry.sdk.metrics.export import AggregationTemporality, InMemoryMetricReader
+from opentelemetry.sdk.resources import Resource
+
+from claude_assets.assets.telemetry import claude_code_telemetry
+from claude_assets.emulator import Emulator, EmulatorConfig
+from claude_assets.emulator.telemetry import write_telemetry
+from claude_assets.lake import Lake
+from claude_assets.resources import LakeResource, TelemetryResource
+from claude_assets_tests.helpers import TODAY
+
+D1, D2 = TODAY - dt.timedelta(days=3), TODAY - dt.timedelta(days=2)
+NS = 10**9
+
+
+def at(day: dt.date, seconds: int) -> int:
+    return int(dt.datetime.combine(day, dt.time(), tzinfo=dt.timezone.utc).timestamp()) * NS + seconds * NS
+
+
+class Client:
+    """One Claude Code process: an SDK meter whose collections become exporter lines."""
+
+    def __init__(self, temporality: AggregationTemporality, email: str, session: str):
+        self.reader = InMemoryMetricReader(preferred_temporality={Counter: temporality})
+        provider = MeterProvider(metric_readers=[self.reader], resource=Resource({"service.name": "claude-code"}))
+        meter = provider.get_meter("com.anthropic.claude_code", "2.1.200")
+        self.tokens = meter.create_counter("claude_code.token.usage", unit="tokens")
+        self.commits = meter.create_counter("claude_code.commit.count")
+        self.sessions = meter.create_counter("claude_code.session.count")
+        self.attributes = {"user.email": email, "session.id": session, "terminal.type": "vscode"}
+        self.started: int | None = None
+
+    def export(self, start_ns: int, end_ns: int) -> str:
+        """One export batch as the Collector's file exporter writes it, stamped at the given times."""
+        request = encode_metrics(self.reader.get_metrics_data())
+        for resource in request.resource_metrics:
+            for scope in resource.scope_metrics:
+                for metric in scope.metrics:
+                    for point in metric.sum.data_points:
+                        cumulative = metric.sum.aggregation_temporality == 2
+                        point.start_time_unix_nano = (self.started or start_ns) if cumulative else start_ns
+                        point.time_unix_nano = end_ns
+        self.started = self.started or start_ns
+        return MessageToJson(request, use_integers_for_enums=True, indent=None).replace("\n", "") + "\n"
+
+
+def known_day_of_work(temporality) -> tuple[list[str], dict]:
+    ana = Client(temporality, "Ana.Lopez@Example.com", "s-1")
+    lines = []
+    ana.sessions.add(1, {**ana.attributes, "start_type": "fresh"})
+    ana.tokens.add(1200, {**ana.attributes, "type": "output", "model": "claude-sonnet-4-6[1m]"})
+    ana.commits.add(1, ana.attributes)
+    lines.append(ana.export(at(D1, 36000), at(D1, 36060)))
+    ana.tokens.add(800, {**ana.attributes, "type": "output", "model": "claude-sonnet-4-6[1m]"})
+    lines.append(ana.export(at(D1, 36060), at(D1, 36120)))
+    lines.append(lines[-1])  # a retried export delivered twice
+    ana.tokens.add(500, {**ana.attributes, "type": "output", "model": "claude-sonnet-4-6[1m]"})
+    ana.commits.add(2, ana.attributes)
+    lines.append(ana.export(at(D2, 100), at(D2, 160)))
+    restarted = Client(temporality, "ana.lopez@example.com", "s-1")  # resumed in a new process
+    restarted.tokens.add(300, {**restarted.attributes, "type": "output", "model": "claude-sonnet-4-6"})
+    lines.append(restarted.export(at(D2, 200), at(D2, 260)))
+    truth = {D1: {"output_tokens": 2000, "commits": 1, "sessions": 1}, D2: {"output_tokens": 800, "commits": 2, "sessions": 0}}
+    if temporality == AggregationTemporality.DELTA:
+        lines.pop(2)  # delta exporters are not retried into duplicates here; a duplicate delta would count twice
+    return lines, truth
+
+
+def materialize_telemetry(telemetry_dir, lake_dir, days):
+    return dg.materialize(
+        [claude_code_telemetry],
+        tags={"dagster/asset_partition_range_start": str(days[0]), "dagster/asset_partition_range_end": str(days[-1])},
+        resources={"telemetry": TelemetryResource(base_dir=str(telemetry_dir)), "lake": LakeResource(base_dir=str(lake_dir))},
+        raise_on_error=False,
+    )
+
+
+def totals(lake_dir, day) -> dict:
+    frame = Lake(str(lake_dir)).read_day("claude_code_telemetry", day).to_pandas()
+    return frame
+
+
+@pytest.mark.parametrize("temporality", [AggregationTemporality.DELTA, AggregationTemporality.CUMULATIVE],
+                         ids=["delta", "cumulative"])
+def test_sdk_written_metrics_add_up_per_user_and_day(tmp_path, temporality):
+    lines, truth = known_day_of_work(temporality)
+    (tmp_path / "otel").mkdir()
+    (tmp_path / "otel" / "metrics.jsonl").write_text("".join(lines))
+    result = materialize_telemetry(tmp_path / "otel", tmp_path / "lake", [D1, D2])
+    assert result.success
+    for day, expected in truth.items():
+        frame = totals(tmp_path / "lake", day)
+        assert set(frame["email"]) == {"ana.lopez@example.com"}, "mixed-case e-mails merge"
+        assert set(frame["model"].dropna()) <= {"claude-sonnet-4-6"}, "the [1m] suffix is normalized away"
+        for column, value in expected.items():
+            assert frame[column].sum() == value, f"{day} {column}"
+
+
+def test_garbage_and_truncated_lines_are_counted_and_the_rest_is_kept(tmp_path):
+    lines, truth = known_day_of_work(AggregationTemporality.DELTA)
+    broken = [lines[0], lines[1][: len(lines[1]) // 2] + "\n", "this is not json\n", *lines[2:]]
+    (tmp_path / "otel").mkdir()
+    (tmp_path / "otel" / "metrics.jsonl").write_text("".join(broken))
+    result = materialize_telemetry(tmp_path / "otel", tmp_path / "lake", [D1, D2])
+    assert result.success
+    observation = next(e for e in result.all_events if e.event_type_value == "ASSET_OBSERVATION")
+    metadata = observation.event_specific_data.asset_observation.metadata
+    assert metadata["read/bad_lines"].value == 2
+    assert "metrics.jsonl:2" in metadata["read/bad_line_examples"].value[0]
+    assert totals(tmp_path / "lake", D2)["commits"].sum() == truth[D2]["commits"], "valid lines after them count"
+
+
+def test_the_emulated_organization_s_telemetry_matches_its_truth(tmp_path):
+    with Emulator(EmulatorConfig(seed=4, users=30, rate_limit_per_minute=0)) as emu:
+        org = emu.org
+    days = [TODAY - dt.timedelta(days=n) for n in (6, 5, 4)]
+    for temporality in ("delta", "cumulative"):
+        out = tmp_path / temporality
+        truth = write_telemetry(org, out, days[0], days[-1], temporality=temporality, undercount=0.05,
+                                max_megabytes=1, gzip_rotated=True)
+        assert any(str(f).endswith(".gz") for f in out.iterdir()), "rotated, compressed files are read too"
+        assert materialize_telemetry(out, tmp_path / f"lake-{temporality}", days).success
+        for day in days:
+            frame = totals(tmp_path / f"lake-{temporality}", day)
+            expected = {k: v for k, v in truth.totals.items() if k[0] == day}
+            assert frame["output_tokens"].sum() == sum(t.output for t in expected.values())
+            assert frame["commits"].sum() == sum(t.commits for t in expected.values())
+            assert frame["cost_usd"].sum() == pytest.approx(sum(t.cost_usd for t in expected.values()))
+            assert (frame["email"] == frame["email"].str.lower()).all()
+
+
+def test_no_telemetry_yet_writes_empty_days_and_says_where_to_point(tmp_path):
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(
+            [claude_code_telemetry], partition_key=str(D1), instance=instance,
+            resources={"telemetry": TelemetryResource(base_dir=str(tmp_path / "nothing-here")),
+                       "lake": LakeResource(base_dir=str(tmp_path / "lake"))},
+        )
+        said = " ".join(e.user_message for e in instance.all_logs(result.run_id))
+    assert result.success and Lake(str(tmp_path / "lake")).read_day("claude_code_telemetry", D1).num_rows == 0
+    assert "CLAUDE_ASSETS_TELEMETRY_DIR" in said
