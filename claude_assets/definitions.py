@@ -3,6 +3,7 @@
 import dagster as dg
 
 from claude_assets.assets.raw import API_TAG, raw_assets
+from claude_assets.assets.history import claude_code_user_daily
 from claude_assets.assets.telemetry import claude_code_telemetry
 from claude_assets.checks import claude_code_agrees_across_apis
 from claude_assets.resources import resources_from_env
@@ -14,7 +15,7 @@ executor = dg.multiprocess_executor.configured(
 )
 
 defs = dg.Definitions(
-    assets=[*raw_assets, claude_code_telemetry],
+    assets=[*raw_assets, claude_code_telemetry, claude_code_user_daily],
     asset_checks=[claude_code_agrees_across_apis],
     resources=resources_from_env(),
     executor=executor,

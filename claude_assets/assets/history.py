@@ -1,0 +1,183 @@
+"""`claude_code_user_daily`: every user's Claude Code day, from telemetry where it exists and the APIs before.
+
+Telemetry only exists from the day a client turned it on, and undercounts a little (lost
+exports); the analytics APIs cover the whole history but lag. For each user and day the row
+comes from the first source that covers it, in this order of precedence:
+
+1. `telemetry`: `claude_code_telemetry` has rows for the user that day;
+2. `claude_code_report`: the Claude Code Analytics report (Admin key), user_actor rows summed
+   over terminals, tokens and estimated cost from its per-model breakdown;
+3. `enterprise_users`: the Enterprise users endpoint (Analytics key), tokens from the user usage
+   report and list cost from the user cost report (product `claude_code`).
+
+`source` names the winner. Where telemetry and an API both cover a user-day, `<measure>_delta`
+is telemetry minus that API (the report if present, else the Enterprise numbers), so an analyst
+can see how much telemetry undercounts. Users are matched by e-mail, lowercased, and by account
+id where telemetry has no e-mail; telemetry nobody can be attributed to is kept as the user
+`unattributed`. Each source that is not configured or not yet materialized for a day is simply
+absent; the materialization says which sources each day used.
+"""
+
+import datetime as dt
+from typing import Iterator
+
+import dagster as dg
+import pandas as pd
+import pyarrow as pa
+
+from claude_assets import calendars
+from claude_assets.assets.raw import column_schema
+from claude_assets.lake import Lake
+from claude_assets.tables import Column, Table, count, day, text
+
+MEASURES = ("sessions", "lines_added", "lines_removed", "commits", "pull_requests", "edit_accepted", "edit_rejected",
+            "input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens", "cost_usd")
+SOURCES = ("telemetry", "claude_code_report", "enterprise_users")
+
+USER_DAILY = Table(
+    asset="claude_code_user_daily",
+    description="One row per UTC day and user (e-mail, lowercased): Claude Code activity from telemetry where it "
+    "covers the user that day, else the Claude Code Analytics report, else the Enterprise users endpoint.",
+    natural_key=("date", "email"),
+    columns=(day("date"), text("email"))
+    + tuple(Column(m, pa.float64()) if m == "cost_usd" else count(m) for m in MEASURES)
+    + (text("source", description="telemetry, claude_code_report or enterprise_users"),)
+    + tuple(Column(f"{m}_delta", pa.float64(), description="telemetry minus the API, where both cover the day")
+            for m in MEASURES),
+)
+
+
+def _read(lake: Lake, asset: str, day_: dt.date) -> pd.DataFrame | None:
+    table = lake.read_day(asset, day_)
+    return None if table is None else table.to_pandas()
+
+
+def _per_user(frame: pd.DataFrame, columns: dict[str, str | list[str]]) -> pd.DataFrame:
+    """Sum `frame` per lowercased e-mail into our measure names (a list of columns is summed too)."""
+    out = pd.DataFrame({"email": frame["email"].str.lower()})
+    for measure, source in columns.items():
+        out[measure] = frame[source].fillna(0).sum(axis=1) if isinstance(source, list) else frame[source].fillna(0)
+    return out.groupby("email", dropna=False).sum(numeric_only=True)
+
+
+def telemetry_users(frame: pd.DataFrame, accounts: dict[str, str]) -> pd.DataFrame:
+    """Telemetry per user: e-mail, else the e-mail its account id has in the Enterprise data, else the id."""
+    email = frame["email"].copy()
+    missing = email.isna() | (email == "unattributed")
+    by_account = frame.loc[missing, "account_id"].map(accounts)
+    email.loc[missing] = by_account.fillna(frame.loc[missing, "account_id"]).fillna("unattributed")
+    frame = frame.assign(email=email)
+    return _per_user(frame, {m: m for m in MEASURES})
+
+
+def report_users(usage: pd.DataFrame, models: pd.DataFrame | None) -> pd.DataFrame:
+    users = usage[usage["actor_type"] == "user_actor"]
+    tools = ("edit_tool", "multi_edit_tool", "write_tool", "notebook_edit_tool")
+    result = _per_user(users, {
+        "sessions": "sessions", "lines_added": "lines_added", "lines_removed": "lines_removed", "commits": "commits",
+        "pull_requests": "pull_requests", "edit_accepted": [f"{t}_accepted" for t in tools],
+        "edit_rejected": [f"{t}_rejected" for t in tools],
+    })
+    if models is not None and not models.empty:
+        per_model = _per_user(models[models["actor_type"] == "user_actor"], {
+            "input_tokens": "input_tokens", "output_tokens": "output_tokens", "cache_read_tokens": "cache_read_tokens",
+            "cache_creation_tokens": "cache_creation_tokens", "cost_usd": "estimated_cost_usd"})
+        result = result.join(per_model, how="left")
+    return result
+
+
+def enterprise_users(activity: pd.DataFrame, usage: pd.DataFrame | None, cost: pd.DataFrame | None) -> pd.DataFrame:
+    coders = activity[activity[["claude_code_sessions", "claude_code_lines_added", "claude_code_commits"]].fillna(0)
+                      .sum(axis=1) > 0]
+    tools = ("edit_tool", "multi_edit_tool", "write_tool", "notebook_edit_tool")
+    result = _per_user(coders, {
+        "sessions": "claude_code_sessions", "lines_added": "claude_code_lines_added",
+        "lines_removed": "claude_code_lines_removed", "commits": "claude_code_commits",
+        "pull_requests": "claude_code_pull_requests",
+        "edit_accepted": [f"claude_code_{t}_accepted" for t in tools],
+        "edit_rejected": [f"claude_code_{t}_rejected" for t in tools],
+    })
+    if usage is not None and not usage.empty:
+        code = usage[usage["product"] == "claude_code"]
+        result = result.join(_per_user(code, {
+            "input_tokens": "uncached_input_tokens", "output_tokens": "output_tokens",
+            "cache_read_tokens": "cache_read_input_tokens",
+            "cache_creation_tokens": ["cache_creation_5m_input_tokens", "cache_creation_1h_input_tokens"]}), how="left")
+    if cost is not None and not cost.empty:
+        result = result.join(_per_user(cost[cost["product"] == "claude_code"], {"cost_usd": "list_amount_usd"}),
+                             how="left")
+    return result
+
+
+def join_day(day_: dt.date, telemetry: pd.DataFrame | None, report: pd.DataFrame | None,
+             enterprise: pd.DataFrame | None) -> pd.DataFrame:
+    """The user-day rows of one day from whichever per-user frames exist (each indexed by e-mail)."""
+    frames = {name: f for name, f in zip(SOURCES, (telemetry, report, enterprise)) if f is not None}
+    emails = sorted(set().union(*(f.index for f in frames.values()))) if frames else []
+    rows = []
+    for email in emails:
+        present = [name for name in SOURCES if name in frames and email in frames[name].index]
+        winner = frames[present[0]].loc[email]
+        row = {"date": day_, "email": email, "source": present[0]}
+        row.update({m: (float(winner[m]) if m == "cost_usd" else int(winner[m])) if m in winner and pd.notna(winner[m])
+                    else None for m in MEASURES})
+        api = next((name for name in present if name != "telemetry"), None)
+        for m in MEASURES:
+            other = frames[api].loc[email] if api and present[0] == "telemetry" else None
+            row[f"{m}_delta"] = (float(winner[m]) - float(other[m])
+                                 if other is not None and m in other and m in winner
+                                 and pd.notna(other[m]) and pd.notna(winner[m]) else None)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=[f.name for f in USER_DAILY.schema if f.name != "extra"])
+
+
+@dg.multi_asset(
+    name="claude_code_user_daily",
+    specs=[
+        dg.AssetSpec(
+            USER_DAILY.asset,
+            group_name="claude_code_history",
+            description=__doc__,
+            kinds={"parquet", "pandas"},
+            partitions_def=calendars.ENGAGEMENT.partitions_def(),
+            deps=["claude_code_telemetry", "claude_code_usage", "claude_code_model_usage", "enterprise_user_activity",
+                  "enterprise_user_usage", "enterprise_user_cost"],
+            skippable=True,
+            metadata={"dagster/column_schema": column_schema(USER_DAILY), "natural_key": "date, email"},
+        )
+    ],
+    partitions_def=calendars.ENGAGEMENT.partitions_def(),
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    required_resource_keys={"lake"},
+)
+def claude_code_user_daily(context: dg.AssetExecutionContext) -> Iterator:
+    lake: Lake = context.resources.lake.get_lake()
+    for key in context.partition_keys:
+        day_ = dt.date.fromisoformat(key)
+        raw = {a: _read(lake, a, day_) for a in ("claude_code_telemetry", "claude_code_usage", "claude_code_model_usage",
+                                                 "enterprise_user_activity", "enterprise_user_usage",
+                                                 "enterprise_user_cost")}
+        activity = raw["enterprise_user_activity"]
+        accounts = dict(zip(activity["user_id"], activity["email"].str.lower())) if activity is not None else {}
+        telemetry = telemetry_users(raw["claude_code_telemetry"], accounts) \
+            if raw["claude_code_telemetry"] is not None and not raw["claude_code_telemetry"].empty else None
+        report = report_users(raw["claude_code_usage"], raw["claude_code_model_usage"]) \
+            if raw["claude_code_usage"] is not None else None
+        enterprise = enterprise_users(activity, raw["enterprise_user_usage"], raw["enterprise_user_cost"]) \
+            if activity is not None else None
+        frame = join_day(day_, telemetry, report, enterprise)
+        table = pa.Table.from_pandas(frame.assign(extra=None), schema=USER_DAILY.schema, preserve_index=False)
+        path = lake.write_day(USER_DAILY.asset, day_, table, {"fetched_at": dt.datetime.now(dt.timezone.utc).isoformat()})
+        used = [a for a, f in raw.items() if f is not None]
+        yield dg.AssetMaterialization(
+            asset_key=USER_DAILY.asset,
+            partition=key,
+            metadata={
+                "dagster/row_count": table.num_rows,
+                "path": dg.MetadataValue.path(path),
+                "sources_used": ", ".join(used) or "none materialized for this day",
+                **{f"rows_from_{s}": int((frame["source"] == s).sum()) for s in SOURCES},
+            },
+        )
+        if not used:
+            context.log.warning(f"claude_code_user_daily {key}: no source is materialized for this day; wrote it empty")

@@ -1,0 +1,88 @@
+"""The joined user-day history: the APIs before a user turned telemetry on, telemetry after."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+import pytest
+
+from claude_assets.assets.history import claude_code_user_daily
+from claude_assets.assets.telemetry import claude_code_telemetry
+from claude_assets.emulator import Emulator, EmulatorConfig
+from claude_assets.emulator.telemetry import write_telemetry
+from claude_assets.lake import Lake
+from claude_assets.resources import LakeResource, TelemetryResource
+from claude_assets_tests.helpers import TODAY, materialize
+
+NEWEST = TODAY - dt.timedelta(days=3)  # the engagement calendar's newest day
+
+
+def run(assets, lake_dir, days, telemetry_dir=None):
+    result = dg.materialize(
+        assets,
+        tags={"dagster/asset_partition_range_start": str(days[0]), "dagster/asset_partition_range_end": str(days[-1])},
+        resources={"lake": LakeResource(base_dir=str(lake_dir)),
+                   "telemetry": TelemetryResource(base_dir=str(telemetry_dir or lake_dir))},
+        raise_on_error=False,
+    )
+    assert result.success
+    return result
+
+
+@pytest.fixture(scope="module")
+def organization():
+    with Emulator(EmulatorConfig(seed=8, users=40, rate_limit_per_minute=0)) as emu:
+        yield emu
+
+
+def a_user_who_turned_telemetry_on_recently(org):
+    for user in org.users:
+        on = user.telemetry_enabled_on
+        if on and NEWEST - dt.timedelta(days=60) <= on <= NEWEST - dt.timedelta(days=3):
+            days = [on + dt.timedelta(days=n) for n in range(-3, 4)]
+            active = {d for d in days for r in org.claude_code_records(d)
+                      if r["actor"].get("email_address") == user.email}
+            if any(d < on for d in active) and any(d >= on for d in active):
+                return user, days
+    pytest.skip("no user of this synthetic organization turned telemetry on inside the window")
+
+
+def test_source_switches_to_telemetry_on_the_day_it_was_turned_on(organization, tmp_path):
+    user, days = a_user_who_turned_telemetry_on_recently(organization.org)
+    write_telemetry(organization.org, tmp_path / "otel", days[0], days[-1], undercount=0.0)
+    for assets in (["claude_code_usage", "claude_code_model_usage"], ["enterprise_user_activity"],
+                   ["enterprise_user_usage"], ["enterprise_user_cost"]):
+        assert materialize(organization, str(tmp_path / "lake"), assets, days=days).success
+    run([claude_code_telemetry], tmp_path / "lake", days, tmp_path / "otel")
+    run([claude_code_user_daily], tmp_path / "lake", days)
+
+    lake = Lake(str(tmp_path / "lake"))
+    history = lake.read_asset("claude_code_user_daily").to_pandas()
+    mine = history[history["email"] == user.email.lower()].set_index("date")
+    on = user.telemetry_enabled_on
+    assert set(mine.loc[[d for d in mine.index if d < on], "source"]) == {"claude_code_report"}
+    assert set(mine.loc[[d for d in mine.index if d >= on], "source"]) == {"telemetry"}
+    for d in mine.index:
+        truth = [r for r in organization.org.claude_code_records(d) if r["actor"].get("email_address") == user.email]
+        assert mine.loc[d, "lines_added"] == sum(r["core_metrics"]["lines_of_code"]["added"] for r in truth)
+        assert mine.loc[d, "commits"] == sum(r["core_metrics"]["commits_by_claude_code"] for r in truth)
+        if d >= on:
+            assert mine.loc[d, "lines_added_delta"] == 0, "without lost exports telemetry agrees with the report"
+        else:
+            assert mine.loc[d, ["lines_added_delta"]].isna().all()
+    assert history["email"].str.lower().equals(history["email"]), "one identity per user, whatever the case"
+    assert not history.duplicated(subset=["date", "email"]).any()
+
+
+def test_an_organization_with_only_an_analytics_key_still_gets_its_history(organization, tmp_path):
+    days = [NEWEST - dt.timedelta(days=2), NEWEST - dt.timedelta(days=1)]
+    for assets in (["enterprise_user_activity"], ["enterprise_user_usage"], ["enterprise_user_cost"]):
+        assert materialize(organization, str(tmp_path), assets, days=days).success
+    result = run([claude_code_user_daily], tmp_path, days)
+    history = Lake(str(tmp_path)).read_asset("claude_code_user_daily").to_pandas()
+    assert len(history) > 0 and set(history["source"]) == {"enterprise_users"}
+    # tokens and cost come from the Enterprise usage and cost reports, which bill seat users only
+    assert history["output_tokens"].notna().any() and history["cost_usd"].notna().any()
+    used = result.get_asset_materialization_events()[0].materialization.metadata["sources_used"].value
+    assert "enterprise_user_activity" in used and "claude_code_usage" not in used
