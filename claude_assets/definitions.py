@@ -4,6 +4,7 @@ import dagster as dg
 
 from claude_assets.assets.raw import API_TAG, raw_assets
 from claude_assets.assets.history import claude_code_user_daily
+from claude_assets.assets.organization import cost_reconciliation, org_daily_overview
 from claude_assets.assets.telemetry import claude_code_telemetry
 from claude_assets.checks import claude_code_agrees_across_apis
 from claude_assets.resources import resources_from_env
@@ -15,7 +16,7 @@ executor = dg.multiprocess_executor.configured(
 )
 
 defs = dg.Definitions(
-    assets=[*raw_assets, claude_code_telemetry, claude_code_user_daily],
+    assets=[*raw_assets, claude_code_telemetry, claude_code_user_daily, org_daily_overview, cost_reconciliation],
     asset_checks=[claude_code_agrees_across_apis],
     resources=resources_from_env(),
     executor=executor,

@@ -26,6 +26,7 @@ import pandas as pd
 import pyarrow as pa
 
 from claude_assets import calendars
+from claude_assets.assets.daily import write_day
 from claude_assets.assets.raw import column_schema
 from claude_assets.lake import Lake
 from claude_assets.tables import Column, Table, count, day, text
@@ -166,18 +167,12 @@ def claude_code_user_daily(context: dg.AssetExecutionContext) -> Iterator:
         enterprise = enterprise_users(activity, raw["enterprise_user_usage"], raw["enterprise_user_cost"]) \
             if activity is not None else None
         frame = join_day(day_, telemetry, report, enterprise)
-        table = pa.Table.from_pandas(frame.assign(extra=None), schema=USER_DAILY.schema, preserve_index=False)
-        path = lake.write_day(USER_DAILY.asset, day_, table, {"fetched_at": dt.datetime.now(dt.timezone.utc).isoformat()})
         used = [a for a, f in raw.items() if f is not None]
-        yield dg.AssetMaterialization(
-            asset_key=USER_DAILY.asset,
-            partition=key,
-            metadata={
-                "dagster/row_count": table.num_rows,
-                "path": dg.MetadataValue.path(path),
-                "sources_used": ", ".join(used) or "none materialized for this day",
-                **{f"rows_from_{s}": int((frame["source"] == s).sum()) for s in SOURCES},
-            },
+        event, _ = write_day(
+            lake, USER_DAILY, day_, frame,
+            sources_used=", ".join(used) or "none materialized for this day",
+            **{f"rows_from_{s}": int((frame["source"] == s).sum()) for s in SOURCES},
         )
+        yield event
         if not used:
             context.log.warning(f"claude_code_user_daily {key}: no source is materialized for this day; wrote it empty")

@@ -13,6 +13,7 @@ import dagster as dg
 import pyarrow as pa
 
 from claude_assets import calendars
+from claude_assets.assets.daily import write_day
 from claude_assets.assets.raw import column_schema
 from claude_assets.checks import day_findings, table_check_results, table_check_specs
 from claude_assets.tables import Column, Table, count, day, text
@@ -69,19 +70,13 @@ def claude_code_telemetry(context: dg.AssetExecutionContext) -> Iterator:
         context.log.warning(f"skipped a line that is not OTLP/JSON: {example}")
     by_day: dict[dt.date, list[dict]] = {d: [] for d in days}
     for row in rows:
-        by_day[row["date"]].append({**row, "extra": None})
+        by_day[row["date"]].append(row)
     findings = {}
     for d, day_rows in by_day.items():
-        table = pa.Table.from_pylist(day_rows, schema=TELEMETRY_TABLE.schema)
-        path = lake.write_day(TELEMETRY_TABLE.asset, d, table, {
-            "fetched_at": dt.datetime.now(dt.timezone.utc).isoformat(), "source": "opentelemetry"})
-        findings[d] = day_findings(TELEMETRY_TABLE, table)
-        yield dg.AssetMaterialization(
-            asset_key=TELEMETRY_TABLE.asset,
-            partition=d.isoformat(),
-            metadata={"dagster/row_count": table.num_rows, "path": dg.MetadataValue.path(path),
-                      "users": len({(r["email"], r["account_id"]) for r in day_rows})},
-        )
+        event, written = write_day(lake, TELEMETRY_TABLE, d, day_rows,
+                                   users=len({(r["email"], r["account_id"]) for r in day_rows}))
+        findings[d] = day_findings(TELEMETRY_TABLE, written)
+        yield event
     summary = {
         "files": report.files, "megabytes": round(report.bytes / 2**20, 2), "lines": report.lines,
         "bad_lines": report.bad_lines, "points": report.points, "ignored_points": report.ignored_points,

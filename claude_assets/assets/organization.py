@@ -1,0 +1,169 @@
+"""Organization-level reports built from whatever raw and joined assets exist for each day.
+
+An organization may have only an Admin key, only an Analytics key, or both: every column that
+needs a source which is not in the lake for that day is null, and each materialization lists
+the sources it used.
+
+- `org_daily_overview`: one row per day: active users, seats, Claude Code totals, estimated
+  versus billed cost.
+- `cost_reconciliation`: per day, user and model, Claude Code cost as estimated by telemetry
+  and by the Claude Code report, versus list and billed (post-discount) cost from the Enterprise
+  user cost report, with the variance.
+"""
+
+import datetime as dt
+from typing import Iterator
+
+import dagster as dg
+import pandas as pd
+import pyarrow as pa
+
+from claude_assets import calendars
+from claude_assets.assets.daily import write_day
+from claude_assets.assets.raw import column_schema
+from claude_assets.lake import Lake
+from claude_assets.tables import Column, Table, count, day, text
+
+GROUP = "organization"
+USD = pa.float64()
+
+OVERVIEW = Table(
+    asset="org_daily_overview",
+    description="One row per UTC day: active users, seats, Claude Code totals, estimated vs billed cost.",
+    natural_key=("date",),
+    columns=(
+        day("date"),
+        count("daily_active_users"), count("weekly_active_users"), count("monthly_active_users"),
+        count("assigned_seats"), count("pending_invites"),
+        count("claude_code_users"), count("claude_code_sessions"), count("lines_added"), count("lines_removed"),
+        count("commits"), count("pull_requests"), count("input_tokens"), count("output_tokens"),
+        Column("claude_code_estimated_cost_usd", USD, description="Claude Code report estimate, else telemetry"),
+        Column("enterprise_list_cost_usd", USD, description="Enterprise cost report, list price"),
+        Column("enterprise_billed_cost_usd", USD, description="Enterprise cost report, post-discount"),
+        Column("api_billed_cost_usd", USD, description="Admin cost report"),
+        text("sources", description="the assets this day was built from"),
+    ),
+)
+
+RECONCILIATION = Table(
+    asset="cost_reconciliation",
+    description="One row per UTC day, user and model: Claude Code cost estimated (telemetry, Claude Code report) "
+    "vs list vs billed (Enterprise user cost report), with variance.",
+    natural_key=("date", "email", "model"),
+    columns=(
+        day("date"), text("email"), text("model"),
+        Column("telemetry_estimated_usd", USD), Column("report_estimated_usd", USD),
+        Column("list_usd", USD), Column("billed_usd", USD),
+        Column("variance_usd", USD, description="billed minus the estimate (the report's, else telemetry's)"),
+        Column("variance_pct", USD, description="variance_usd as a percent of the estimate"),
+    ),
+)
+
+
+def _read(lake: Lake, asset: str, day_: dt.date) -> pd.DataFrame | None:
+    table = lake.read_day(asset, day_)
+    return None if table is None else table.to_pandas()
+
+
+def _sum(frame: pd.DataFrame | None, column: str, where: pd.Series | None = None):
+    if frame is None:
+        return None
+    values = frame.loc[where, column] if where is not None else frame[column]
+    return values.sum() if len(values) else 0
+
+
+def overview_row(day_: dt.date, raw: dict[str, pd.DataFrame | None]) -> dict:
+    summaries, history = raw["enterprise_summaries"], raw["claude_code_user_daily"]
+    first = summaries.iloc[0] if summaries is not None and len(summaries) else None
+    estimate = _sum(raw["claude_code_model_usage"], "estimated_cost_usd")
+    if estimate is None:
+        estimate = _sum(raw["claude_code_telemetry"], "cost_usd")
+    row = {"date": day_, "claude_code_estimated_cost_usd": estimate,
+           "enterprise_list_cost_usd": _sum(raw["enterprise_cost"], "list_amount_usd"),
+           "enterprise_billed_cost_usd": _sum(raw["enterprise_cost"], "amount_usd"),
+           "api_billed_cost_usd": _sum(raw["api_cost"], "amount_usd"),
+           "sources": ", ".join(a for a, f in raw.items() if f is not None)}
+    for column, source in (("daily_active_users", "daily_active_users"), ("weekly_active_users", "weekly_active_users"),
+                           ("monthly_active_users", "monthly_active_users"), ("assigned_seats", "assigned_seats"),
+                           ("pending_invites", "pending_invites")):
+        row[column] = None if first is None or pd.isna(first[source]) else int(first[source])
+    row["claude_code_users"] = None if history is None else int(history["email"].nunique())
+    for column, source in (("claude_code_sessions", "sessions"), ("lines_added", "lines_added"),
+                           ("lines_removed", "lines_removed"), ("commits", "commits"),
+                           ("pull_requests", "pull_requests"), ("input_tokens", "input_tokens"),
+                           ("output_tokens", "output_tokens")):
+        total = _sum(history, source)
+        row[column] = None if total is None else int(total)
+    return row
+
+
+def _by_user_model(frame: pd.DataFrame | None, column: str, name: str, where=None) -> pd.Series:
+    if frame is None or frame.empty:
+        return pd.Series(dtype=float, name=name)
+    frame = frame if where is None else frame[where(frame)]
+    frame = frame.dropna(subset=["email"]).assign(email=lambda f: f["email"].str.lower())
+    return frame.groupby(["email", "model"])[column].sum().rename(name)
+
+
+def reconciliation_rows(day_: dt.date, raw: dict[str, pd.DataFrame | None]) -> pd.DataFrame:
+    parts = [
+        _by_user_model(raw["claude_code_telemetry"], "cost_usd", "telemetry_estimated_usd",
+                       lambda f: f["model"].notna()),
+        _by_user_model(raw["claude_code_model_usage"], "estimated_cost_usd", "report_estimated_usd",
+                       lambda f: f["actor_type"] == "user_actor"),
+        _by_user_model(raw["enterprise_user_cost"], "list_amount_usd", "list_usd", lambda f: f["product"] == "claude_code"),
+        _by_user_model(raw["enterprise_user_cost"], "amount_usd", "billed_usd", lambda f: f["product"] == "claude_code"),
+    ]
+    frame = pd.concat(parts, axis=1).reset_index()
+    if frame.empty:
+        return pd.DataFrame(columns=[c.name for c in RECONCILIATION.columns])
+    frame = frame.rename(columns={"level_0": "email", "level_1": "model"})
+    estimate = frame["report_estimated_usd"].fillna(frame["telemetry_estimated_usd"])
+    frame["variance_usd"] = frame["billed_usd"] - estimate
+    frame["variance_pct"] = (frame["variance_usd"] / estimate.where(estimate != 0)) * 100
+    frame.insert(0, "date", day_)
+    return frame[[c.name for c in RECONCILIATION.columns]]
+
+
+def _spec(table: Table, partitions_def, deps: list[str]) -> dg.AssetSpec:
+    return dg.AssetSpec(
+        table.asset, group_name=GROUP, description=table.description, kinds={"parquet", "pandas"},
+        partitions_def=partitions_def, deps=deps, skippable=True,
+        metadata={"dagster/column_schema": column_schema(table), "natural_key": ", ".join(table.natural_key)},
+    )
+
+
+def _build(table: Table, calendar: calendars.Calendar, inputs: list[str], compute) -> dg.AssetsDefinition:
+    partitions_def = calendar.partitions_def()
+
+    @dg.multi_asset(
+        name=table.asset,
+        specs=[_spec(table, partitions_def, inputs)],
+        partitions_def=partitions_def,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        required_resource_keys={"lake"},
+    )
+    def _asset(context: dg.AssetExecutionContext) -> Iterator:
+        lake: Lake = context.resources.lake.get_lake()
+        for key in context.partition_keys:
+            day_ = dt.date.fromisoformat(key)
+            raw = {asset: _read(lake, asset, day_) for asset in inputs}
+            rows = compute(day_, raw)
+            event, _ = write_day(lake, table, day_, [rows] if isinstance(rows, dict) else rows,
+                                 sources_used=", ".join(a for a, f in raw.items() if f is not None) or "none")
+            yield event
+
+    return _asset
+
+
+org_daily_overview = _build(
+    OVERVIEW, calendars.ENGAGEMENT,
+    ["enterprise_summaries", "claude_code_user_daily", "claude_code_model_usage", "claude_code_telemetry",
+     "enterprise_cost", "api_cost"],
+    overview_row,
+)
+cost_reconciliation = _build(
+    RECONCILIATION, calendars.ENTERPRISE_USAGE_COST,
+    ["claude_code_telemetry", "claude_code_model_usage", "enterprise_user_cost"],
+    reconciliation_rows,
+)

@@ -1,0 +1,70 @@
+"""Organization reports: the overview of each day, and estimated vs billed cost per user and model."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from claude_assets.assets.history import claude_code_user_daily
+from claude_assets.assets.organization import cost_reconciliation, org_daily_overview
+from claude_assets.assets.telemetry import claude_code_telemetry
+from claude_assets.emulator import Emulator, EmulatorConfig
+from claude_assets.emulator.telemetry import write_telemetry
+from claude_assets.lake import Lake
+from claude_assets_tests.helpers import TODAY, materialize
+from claude_assets_tests.test_user_daily import run
+
+DAYS = [TODAY - dt.timedelta(days=5), TODAY - dt.timedelta(days=4)]
+EVERY_RAW = (["claude_code_usage", "claude_code_model_usage"], ["enterprise_user_activity"], ["enterprise_summaries"],
+             ["enterprise_user_usage"], ["enterprise_user_cost"], ["enterprise_cost"], ["api_cost"])
+
+
+@pytest.fixture(scope="module")
+def lake_of_everything(tmp_path_factory):
+    root = tmp_path_factory.mktemp("everything")
+    with Emulator(EmulatorConfig(seed=9, users=40, rate_limit_per_minute=0)) as emu:
+        write_telemetry(emu.org, root / "otel", DAYS[0], DAYS[-1], undercount=0.0)
+        for assets in EVERY_RAW:
+            assert materialize(emu, str(root / "lake"), assets, days=DAYS).success
+    run([claude_code_telemetry], root / "lake", DAYS, root / "otel")
+    run([claude_code_user_daily], root / "lake", DAYS)
+    run([org_daily_overview], root / "lake", DAYS)
+    run([cost_reconciliation], root / "lake", DAYS)
+    return Lake(str(root / "lake"))
+
+
+def test_the_overview_adds_up_what_each_source_says(lake_of_everything):
+    lake = lake_of_everything
+    for day in DAYS:
+        [row] = lake.read_day("org_daily_overview", day).to_pylist()
+        [summary] = lake.read_day("enterprise_summaries", day).to_pylist()
+        history = lake.read_day("claude_code_user_daily", day).to_pandas()
+        cost = lake.read_day("enterprise_cost", day).to_pandas()
+        assert row["daily_active_users"] == summary["daily_active_users"]
+        assert row["assigned_seats"] == summary["assigned_seats"]
+        assert row["claude_code_sessions"] == history["sessions"].sum()
+        assert row["claude_code_users"] == history["email"].nunique()
+        assert row["enterprise_billed_cost_usd"] == pytest.approx(cost["amount_usd"].sum())
+        assert row["enterprise_billed_cost_usd"] < row["enterprise_list_cost_usd"], "the organization has a discount"
+        assert "api_cost" in row["sources"] and "claude_code_telemetry" in row["sources"]
+
+
+def test_cost_reconciliation_puts_estimates_beside_billed_cost(lake_of_everything):
+    frame = lake_of_everything.read_asset("cost_reconciliation").to_pandas()
+    both = frame.dropna(subset=["report_estimated_usd", "billed_usd"])
+    assert len(both) > 0, "seat users' Claude Code cost is both estimated and billed"
+    assert (both["variance_usd"] - (both["billed_usd"] - both["report_estimated_usd"])).abs().max() < 1e-9
+    assert not frame.duplicated(subset=["date", "email", "model"]).any()
+    assert (frame["email"] == frame["email"].str.lower()).all()
+
+
+def test_an_admin_only_organization_gets_an_overview_without_enterprise_columns(tmp_path):
+    with Emulator(EmulatorConfig(seed=9, users=20, rate_limit_per_minute=0)) as emu:
+        for assets in (["claude_code_usage", "claude_code_model_usage"], ["api_cost"]):
+            assert materialize(emu, str(tmp_path), assets, days=DAYS).success
+    run([claude_code_user_daily], tmp_path, DAYS)
+    run([org_daily_overview], tmp_path, DAYS)
+    [row] = Lake(str(tmp_path)).read_day("org_daily_overview", DAYS[0]).to_pylist()
+    assert row["daily_active_users"] is None and row["enterprise_billed_cost_usd"] is None
+    assert row["claude_code_sessions"] > 0 and row["api_billed_cost_usd"] > 0
