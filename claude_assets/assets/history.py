@@ -113,23 +113,38 @@ def enterprise_users(activity: pd.DataFrame, usage: pd.DataFrame | None, cost: p
 def join_day(day_: dt.date, telemetry: pd.DataFrame | None, report: pd.DataFrame | None,
              enterprise: pd.DataFrame | None) -> pd.DataFrame:
     """The user-day rows of one day from whichever per-user frames exist (each indexed by e-mail)."""
-    frames = {name: f for name, f in zip(SOURCES, (telemetry, report, enterprise)) if f is not None}
-    emails = sorted(set().union(*(f.index for f in frames.values()))) if frames else []
-    rows = []
-    for email in emails:
-        present = [name for name in SOURCES if name in frames and email in frames[name].index]
-        winner = frames[present[0]].loc[email]
-        row = {"date": day_, "email": email, "source": present[0]}
-        row.update({m: (float(winner[m]) if m == "cost_usd" else int(winner[m])) if m in winner and pd.notna(winner[m])
-                    else None for m in MEASURES})
-        api = next((name for name in present if name != "telemetry"), None)
-        for m in MEASURES:
-            other = frames[api].loc[email] if api and present[0] == "telemetry" else None
-            row[f"{m}_delta"] = (float(winner[m]) - float(other[m])
-                                 if other is not None and m in other and m in winner
-                                 and pd.notna(other[m]) and pd.notna(winner[m]) else None)
-        rows.append(row)
-    return pd.DataFrame(rows, columns=[f.name for f in USER_DAILY.schema if f.name != "extra"])
+    columns = [f.name for f in USER_DAILY.schema if f.name != "extra"]
+    frames = {name: f for name, f in zip(SOURCES, (telemetry, report, enterprise)) if f is not None and len(f)}
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    emails = pd.Index(sorted(set().union(*(f.index for f in frames.values()))), name="email")
+    aligned = {name: f.reindex(emails) for name, f in frames.items()}
+    present = {name: pd.Series(emails.isin(f.index), index=emails) for name, f in frames.items()}
+    source = pd.Series(None, index=emails, dtype=object)
+    for name in reversed(SOURCES):  # the highest precedence is written last
+        if name in present:
+            source[present[name]] = name
+    out = pd.DataFrame({"date": day_, "email": emails, "source": source.values})
+
+    def values(name: str, measure: str) -> pd.Series:
+        frame = aligned.get(name)
+        if frame is None or measure not in frame:
+            return pd.Series(float("nan"), index=emails)
+        return frame[measure].astype(float)
+
+    report_has = present.get("claude_code_report", pd.Series(False, index=emails))
+    for measure in MEASURES:
+        value = pd.Series(float("nan"), index=emails)
+        for name in SOURCES:
+            value = value.where(source != name, values(name, measure))
+        out[measure] = value.values
+        # telemetry minus the API that also has the user: the report where it does, else Enterprise
+        api = values("claude_code_report", measure).where(report_has, values("enterprise_users", measure))
+        out[f"{measure}_delta"] = (values("telemetry", measure) - api).where(source == "telemetry").values
+    for measure in MEASURES:
+        if measure != "cost_usd":
+            out[measure] = out[measure].astype("Int64")
+    return out[columns]
 
 
 @dg.multi_asset(
