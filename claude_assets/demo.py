@@ -1,8 +1,10 @@
 """`make demo`: the whole product in one command, against the embedded emulator.
 
-It starts the emulator on a free loopback port, points the code location at it through the same
+It starts the emulator on a free loopback port, writes the telemetry files its organization's
+Claude Code clients would have exported, points the code location at both through the same
 environment variables a real deployment uses, materializes the newest available days of every
-asset with the real `dagster asset materialize` command, and shows what landed in the lake.
+asset (raw, telemetry, then the joined history and reports) with the real `dagster asset
+materialize` command, and shows what landed in the lake.
 """
 
 from __future__ import annotations
@@ -14,22 +16,38 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
+
+from claude_assets import calendars
 from claude_assets.emulator import Emulator, EmulatorConfig
+from claude_assets.emulator.telemetry import write_telemetry
 from claude_assets.endpoints import ENDPOINTS
 from claude_assets.lake import Lake
 
 
 DEMO_RATE_LIMIT = 600  # a raised limit keeps the demo quick; pacing and 429 handling are the same
+# (assets materialized together, their calendar), in dependency order
+STEPS = [(e.assets, e.calendar) for e in ENDPOINTS] + [
+    (["claude_code_telemetry"], calendars.TELEMETRY),
+    (["claude_code_user_daily"], calendars.ENGAGEMENT),
+    (["org_daily_overview"], calendars.ENGAGEMENT),
+    (["cost_reconciliation"], calendars.ENTERPRISE_USAGE_COST),
+]
 
 
 def run_demo(*, days: int, data_dir: str, dagster_home: str, users: int) -> int:
     data = Path(data_dir).resolve()
     home = Path(dagster_home).resolve()
     home.mkdir(parents=True, exist_ok=True)
+    telemetry = data.parent / "telemetry" / "emulator"  # the demo's own, rewritten on every run
+    shutil.rmtree(telemetry, ignore_errors=True)
     dagster = shutil.which("dagster", path=os.path.dirname(sys.executable)) or "dagster"
     with Emulator(EmulatorConfig(users=users, rate_limit_per_minute=DEMO_RATE_LIMIT)) as emu:
         print(f"Emulator for a synthetic organization of {users} users at {emu.url}, allowing "
               f"{DEMO_RATE_LIMIT} requests a minute per API (the real Enterprise default is 60)")
+        newest = dt.date.fromisoformat(calendars.TELEMETRY.partitions_def().get_last_partition_key())
+        truth = write_telemetry(emu.org, telemetry, newest - dt.timedelta(days=days + 3), newest)
+        print(f"Telemetry its Claude Code clients exported: {truth.lines:,} OTLP/JSON lines in {telemetry}")
         env = {
             **os.environ,
             "ANTHROPIC_BASE_URL": emu.url,
@@ -37,21 +55,22 @@ def run_demo(*, days: int, data_dir: str, dagster_home: str, users: int) -> int:
             "ANTHROPIC_ANALYTICS_API_KEY": emu.analytics_key,
             "CLAUDE_ASSETS_DATA_DIR": str(data),
             "DAGSTER_HOME": str(home),
+            "CLAUDE_ASSETS_TELEMETRY_DIR": str(telemetry),
             "CLAUDE_ASSETS_ADMIN_REQUESTS_PER_MINUTE": str(DEMO_RATE_LIMIT),
             "CLAUDE_ASSETS_ANALYTICS_REQUESTS_PER_MINUTE": str(DEMO_RATE_LIMIT),
         }
         failed = []
-        for endpoint in ENDPOINTS:
-            last = dt.date.fromisoformat(endpoint.calendar.partitions_def().get_last_partition_key())
+        for assets, calendar in STEPS:
+            last = dt.date.fromisoformat(calendar.partitions_def().get_last_partition_key())
             first = last - dt.timedelta(days=days - 1)
             command = [
                 dagster, "asset", "materialize", "-m", "claude_assets.definitions",
-                "--select", ",".join(endpoint.assets), "--partition-range", f"{first}...{last}",
+                "--select", ",".join(assets), "--partition-range", f"{first}...{last}",
             ]
             print(f"\n$ {' '.join(command[1:])}")
             code = _run_quietly(command, env)
             if code != 0:
-                failed.append(endpoint.name)
+                failed.append(assets[0])
     _show(Lake(str(data)))
     print(f"\nDagster instance with these runs: {home}  (open it: DAGSTER_HOME={home} dagster dev)")
     if failed:
@@ -76,22 +95,21 @@ def _run_quietly(command: list[str], env: dict) -> int:
 
 def _show(lake: Lake) -> None:
     print(f"\nThe lake: {lake.root}")
-    for endpoint in ENDPOINTS:
-        for asset in endpoint.assets:
+    for assets, _ in STEPS:
+        for asset in assets:
             counts = {d: lake.read_day(asset, d).num_rows for d in lake.days(asset)}
             shown = ", ".join(f"{d:%m-%d}: {n}" for d, n in list(counts.items())[-10:])
             print(f"  {asset:<28} {len(counts):>3} days, {sum(counts.values()):>6} rows  ({shown})")
-    example = ENDPOINTS[0].assets[0]
+    history = "claude_code_user_daily"
     print(
         "\nQuery it with pandas:\n"
-        f"  python -c \"import pandas as pd; df = pd.read_parquet('{lake.root}/{example}', partitioning=None); "
-        "print(df.groupby('date')[['sessions', 'lines_added', 'commits']].sum())\"\n"
+        f"  python -c \"import pandas as pd; df = pd.read_parquet('{lake.root}/{history}', partitioning=None); "
+        "print(df.pivot_table(index='date', columns='source', values='sessions', aggfunc='sum'))\"\n"
         "or with DuckDB:\n"
-        f"  SELECT date, sum(sessions), sum(lines_added) FROM read_parquet('{lake.root}/{example}/*/*.parquet', "
-        "hive_partitioning=true) GROUP BY 1 ORDER BY 1;"
+        f"  SELECT date, source, sum(sessions), sum(lines_added) FROM read_parquet('{lake.root}/{history}/*/*.parquet', "
+        "hive_partitioning=true) GROUP BY ALL ORDER BY ALL;"
     )
-    import pandas as pd
-
-    frame = pd.read_parquet(f"{lake.root}/{example}", partitioning=None)
+    frame = pd.read_parquet(f"{lake.root}/{history}", partitioning=None)
     if not frame.empty:
-        print("\n" + frame.groupby("date")[["sessions", "lines_added", "commits"]].sum().to_string())
+        print("\nClaude Code sessions per day, by the source each user-day came from:")
+        print(frame.pivot_table(index="date", columns="source", values="sessions", aggfunc="sum").to_string())
