@@ -168,13 +168,16 @@ class Table:
     description: str
     explode: str | None = None
     consumed_elsewhere: tuple[str, ...] = ()  # paths that child tables read (not drift)
+    keeps_extra: bool = True  # tables read from an API keep what they do not know; derived tables have nothing to keep
 
     @functools.cached_property
     def schema(self) -> pa.Schema:
         fields = [pa.field(c.name, c.type, metadata={"description": c.description} if c.description else None)
                   for c in self.columns]
-        return pa.schema(fields + [pa.field("extra", pa.string(), metadata={
-            "description": "JSON of fields this version does not know yet, and values that did not parse"})])
+        if self.keeps_extra:
+            fields.append(pa.field("extra", pa.string(), metadata={
+                "description": "JSON of fields this version does not know yet, and values that did not parse"}))
+        return pa.schema(fields)
 
 
 @dataclasses.dataclass

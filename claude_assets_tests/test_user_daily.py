@@ -86,3 +86,11 @@ def test_an_organization_with_only_an_analytics_key_still_gets_its_history(organ
     assert history["output_tokens"].notna().any() and history["cost_usd"].notna().any()
     used = result.get_asset_materialization_events()[0].materialization.metadata["sources_used"].value
     assert "enterprise_user_activity" in used and "claude_code_usage" not in used
+
+
+def test_the_user_day_columns_are_the_documented_contract():
+    from claude_assets.assets.history import USER_DAILY
+
+    measures = ["sessions", "lines_added", "lines_removed", "commits", "pull_requests", "edit_accepted",
+                "edit_rejected", "input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens", "cost_usd"]
+    assert USER_DAILY.schema.names == ["date", "email", *measures, "source", *[f"{m}_delta" for m in measures]]

@@ -15,9 +15,9 @@ def write_day(
 ) -> tuple[dg.AssetMaterialization, pa.Table]:
     """Replace `day` of `table` in the lake with `rows` (typed by the table's schema); the event and what was written."""
     if isinstance(rows, pd.DataFrame):
-        arrow = pa.Table.from_pandas(rows.assign(extra=None), schema=table.schema, preserve_index=False)
+        arrow = pa.Table.from_pandas(rows, schema=table.schema, preserve_index=False)
     else:
-        arrow = pa.Table.from_pylist([{**r, "extra": None} for r in rows], schema=table.schema)
+        arrow = pa.Table.from_pylist(rows, schema=table.schema)
     path = lake.write_day(table.asset, day, arrow, {"fetched_at": dt.datetime.now(dt.timezone.utc).isoformat()})
     event = dg.AssetMaterialization(
         asset_key=table.asset,

@@ -40,6 +40,7 @@ USER_DAILY = Table(
     description="One row per UTC day and user (e-mail, lowercased): Claude Code activity from telemetry where it "
     "covers the user that day, else the Claude Code Analytics report, else the Enterprise users endpoint.",
     natural_key=("date", "email"),
+    keeps_extra=False,
     columns=(day("date"), text("email"))
     + tuple(Column(m, pa.float64()) if m == "cost_usd" else count(m) for m in MEASURES)
     + (text("source", description="telemetry, claude_code_report or enterprise_users"),)
@@ -113,7 +114,7 @@ def enterprise_users(activity: pd.DataFrame, usage: pd.DataFrame | None, cost: p
 def join_day(day_: dt.date, telemetry: pd.DataFrame | None, report: pd.DataFrame | None,
              enterprise: pd.DataFrame | None) -> pd.DataFrame:
     """The user-day rows of one day from whichever per-user frames exist (each indexed by e-mail)."""
-    columns = [f.name for f in USER_DAILY.schema if f.name != "extra"]
+    columns = USER_DAILY.schema.names
     frames = {name: f for name, f in zip(SOURCES, (telemetry, report, enterprise)) if f is not None and len(f)}
     if not frames:
         return pd.DataFrame(columns=columns)

@@ -31,6 +31,7 @@ OVERVIEW = Table(
     asset="org_daily_overview",
     description="One row per UTC day: active users, seats, Claude Code totals, estimated vs billed cost.",
     natural_key=("date",),
+    keeps_extra=False,
     columns=(
         day("date"),
         count("daily_active_users"), count("weekly_active_users"), count("monthly_active_users"),
@@ -50,6 +51,7 @@ RECONCILIATION = Table(
     description="One row per UTC day, user and model: Claude Code cost estimated (telemetry, Claude Code report) "
     "vs list vs billed (Enterprise user cost report), with variance.",
     natural_key=("date", "email", "model"),
+    keeps_extra=False,
     columns=(
         day("date"), text("email"), text("model"),
         Column("telemetry_estimated_usd", USD), Column("report_estimated_usd", USD),

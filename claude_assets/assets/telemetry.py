@@ -29,6 +29,7 @@ TELEMETRY_TABLE = Table(
         "cost in USD, active time). Metrics without a model attribute are on rows whose model is null."
     ),
     natural_key=KEY_COLUMNS,
+    keeps_extra=False,  # points of metrics this version does not map are counted in `read/ignored_points`
     columns=(day("date"), text("email"), text("account_id"), text("model"), text("terminal_type"))
     + tuple(Column(c, pa.float64()) if c.endswith(("_usd", "_s")) else count(c) for c in MEASURE_COLUMNS),
 )
