@@ -32,6 +32,7 @@ class Calendar:
     settles_after: dt.timedelta  # after the day ends, how long values may still be revised
     floor: dt.date | None = None  # nothing before this day, ever
     window_days: int | None = None  # only the last N days are served
+    deadline_hour: int = 6  # UTC hour by which the newest partition (today - lag) should be in the lake
 
     def partitions_def(self) -> dg.DailyPartitionsDefinition:
         start = max(history_start(), self.floor) if self.floor else history_start()
@@ -52,6 +53,11 @@ class Calendar:
             return f"older than the {self.window_days} days of history this API keeps"
         return None
 
+    def newest_due(self, now: dt.datetime) -> dt.date:
+        """The newest day that should be in the lake by `now`: today - lag once past the deadline hour."""
+        newest = now.date() - dt.timedelta(days=self.lag_days)
+        return newest if now.hour >= self.deadline_hour else newest - dt.timedelta(days=1)
+
     def is_settled(self, day: dt.date, fetched_at: dt.datetime) -> bool:
         day_end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.timezone.utc)
         return fetched_at >= day_end + self.settles_after
@@ -59,8 +65,10 @@ class Calendar:
 
 CLAUDE_CODE = Calendar("claude_code", lag_days=1, settles_after=dt.timedelta(hours=2))
 ADMIN_USAGE_COST = Calendar("admin_usage_cost", lag_days=1, settles_after=dt.timedelta(days=1))
+# Engagement day N-1 is aggregated at 10:00 UTC on day N and served three days later.
 ENGAGEMENT = Calendar(
-    "engagement", lag_days=3, settles_after=dt.timedelta(days=3), floor=ENTERPRISE_FLOOR, window_days=90
+    "engagement", lag_days=3, settles_after=dt.timedelta(days=3), floor=ENTERPRISE_FLOOR, window_days=90,
+    deadline_hour=16,
 )
 ENTERPRISE_USAGE_COST = Calendar(
     "enterprise_usage_cost", lag_days=1, settles_after=dt.timedelta(days=30), floor=ENTERPRISE_FLOOR, window_days=365

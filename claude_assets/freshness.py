@@ -1,0 +1,97 @@
+"""Is the data on time? Freshness policies for the sync cadence, and partition-lag checks for data time.
+
+Dagster's `FreshnessPolicy` measures time since the last materialization of any partition, which
+says whether syncs run, not whether the newest day an API serves has arrived. So every asset
+gets both:
+
+- a freshness policy from one small table per source (warn and fail windows, overridable with
+  `CLAUDE_ASSETS_FRESHNESS_<SOURCE>_HOURS=warn,fail`, e.g. `..._ENGAGEMENT_HOURS=30,54`);
+- a `partition_lag` check: the newest day that should exist by now (D-3 for engagement after its
+  16:00 UTC deadline, D-1 for the others after 06:00 UTC) is materialized, and no day inside the
+  history window is missing; the failing result lists the missing days.
+"""
+
+import datetime as dt
+import os
+
+import dagster as dg
+
+from claude_assets import calendars
+from claude_assets.calendars import Calendar
+
+# source -> (calendar, warn after, fail after): hours since the last successful sync
+SOURCES: dict[str, tuple[Calendar, int, int]] = {
+    "claude_code_analytics": (calendars.CLAUDE_CODE, 26, 50),
+    "admin_usage_cost": (calendars.ADMIN_USAGE_COST, 26, 50),
+    "enterprise_engagement": (calendars.ENGAGEMENT, 26, 50),
+    "enterprise_usage_cost": (calendars.ENTERPRISE_USAGE_COST, 26, 50),
+    "telemetry": (calendars.TELEMETRY, 26, 50),
+    "claude_code_history": (calendars.ENGAGEMENT, 30, 54),
+    "organization": (calendars.ENGAGEMENT, 30, 54),
+}
+GAP_SCAN_DAYS = 90  # how far back a calendar without a history window is checked for missing days
+LAG_CHECK = "partition_lag"
+
+
+def freshness_policy(source: str) -> dg.FreshnessPolicy:
+    _, warn, fail = SOURCES[source]
+    override = os.environ.get(f"CLAUDE_ASSETS_FRESHNESS_{source.upper()}_HOURS")
+    if override:
+        warn, fail = (int(part) for part in override.split(","))
+    return dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(hours=fail), warn_window=dt.timedelta(hours=warn))
+
+
+def with_freshness(assets: list) -> list:
+    """The assets with the freshness policy of their source (their group) applied."""
+    return list(dg.map_asset_specs(
+        lambda spec: spec.replace_attributes(freshness_policy=freshness_policy(spec.group_name)), assets
+    ))
+
+
+def missing_days(calendar: Calendar, materialized: set[str], first_partition: dt.date, now: dt.datetime) -> list[dt.date]:
+    """Days that should be in the lake by `now` and are not, oldest first."""
+    newest = calendar.newest_due(now)
+    oldest = max(first_partition, newest - dt.timedelta(days=(calendar.window_days or GAP_SCAN_DAYS) - 1))
+    days = [oldest + dt.timedelta(days=n) for n in range((newest - oldest).days + 1)]
+    return [d for d in days if d.isoformat() not in materialized]
+
+
+def lag_check(asset: str, source: str) -> dg.AssetChecksDefinition:
+    calendar = SOURCES[source][0]
+
+    @dg.asset_check(
+        asset=asset,
+        name=LAG_CHECK,
+        description=f"The newest day due ({calendar.lag_days} day(s) back, after {calendar.deadline_hour:02d}:00 UTC) "
+        "is materialized and no day inside the history window is missing.",
+        automation_condition=dg.AutomationCondition.cron_tick_passed("20 * * * *", "UTC"),
+    )
+    def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+        now = dt.datetime.now(dt.timezone.utc)
+        partitions = calendar.partitions_def()
+        materialized = context.instance.get_materialized_partitions(dg.AssetKey(asset))
+        first = dt.date.fromisoformat(partitions.get_first_partition_key())
+        missing = missing_days(calendar, materialized, first, now)
+        newest = calendar.newest_due(now)
+        late = newest in missing
+        return dg.AssetCheckResult(
+            passed=not missing,
+            severity=dg.AssetCheckSeverity.ERROR if late else dg.AssetCheckSeverity.WARN,
+            description=(f"{newest} is past its deadline and not in the lake" if late
+                         else f"{len(missing)} older day(s) missing" if missing else "every day due is in the lake"),
+            metadata={
+                "newest_due": newest.isoformat(),
+                "missing_days": dg.MetadataValue.json([d.isoformat() for d in missing]),
+                "missing_count": len(missing),
+            },
+        )
+
+    return _check
+
+
+def lag_checks(assets: list) -> list[dg.AssetChecksDefinition]:
+    """One partition-lag check per partitioned asset, from its group's calendar."""
+    return [
+        lag_check(spec.key.to_user_string(), spec.group_name)
+        for assets_def in assets for spec in assets_def.specs if spec.partitions_def is not None
+    ]

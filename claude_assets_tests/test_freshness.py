@@ -1,0 +1,62 @@
+"""Freshness: every asset knows how stale its sync may get, and a check watches the data's own lag."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+import pytest
+
+from claude_assets import calendars
+from claude_assets.assets.raw import raw_assets
+from claude_assets.freshness import freshness_policy, lag_check, missing_days
+from claude_assets_tests.helpers import resources
+
+UTC = dt.timezone.utc
+
+
+def test_every_asset_has_the_freshness_policy_of_its_source():
+    from claude_assets.definitions import defs
+
+    specs = list(defs.resolve_all_asset_specs())
+    assert len(specs) == 17
+    for spec in specs:
+        assert spec.freshness_policy is not None, spec.key
+        assert spec.freshness_policy.warn_window < spec.freshness_policy.fail_window
+
+
+def test_a_user_can_widen_a_source_s_windows(monkeypatch):
+    monkeypatch.setenv("CLAUDE_ASSETS_FRESHNESS_ENTERPRISE_ENGAGEMENT_HOURS", "30,54")
+    policy = freshness_policy("enterprise_engagement")
+    assert (policy.warn_window.to_timedelta(), policy.fail_window.to_timedelta()) == (
+        dt.timedelta(hours=30), dt.timedelta(hours=54))
+
+
+@pytest.mark.parametrize("hour,due", [(9, 4), (16, 3)])
+def test_engagement_day_d_minus_3_is_due_after_its_deadline(hour, due):
+    now = dt.datetime(2026, 3, 20, hour, tzinfo=UTC)
+    assert calendars.ENGAGEMENT.newest_due(now) == now.date() - dt.timedelta(days=due)
+
+
+def test_missing_days_inside_the_window_are_listed_oldest_first():
+    now = dt.datetime(2026, 3, 20, 12, tzinfo=UTC)
+    have = {f"2026-03-{d:02d}" for d in range(10, 20) if d != 14}
+    missing = missing_days(calendars.CLAUDE_CODE, have, dt.date(2026, 3, 10), now)
+    assert missing == [dt.date(2026, 3, 14)]
+    assert missing_days(calendars.CLAUDE_CODE, have - {"2026-03-19"}, dt.date(2026, 3, 10), now)[-1] == dt.date(2026, 3, 19)
+
+
+def test_the_lag_check_fails_loudly_when_the_newest_due_day_is_missing(emulator, tmp_path):
+    due = calendars.CLAUDE_CODE.newest_due(dt.datetime.now(UTC))
+    check = lag_check("claude_code_usage", "claude_code_analytics")
+    with dg.instance_for_test() as instance:
+        earlier = [due - dt.timedelta(days=2), due - dt.timedelta(days=1)]
+        dg.materialize(raw_assets, selection=["claude_code_usage"], instance=instance, resources=resources(emulator, str(tmp_path)),
+                       tags={"dagster/asset_partition_range_start": str(earlier[0]),
+                             "dagster/asset_partition_range_end": str(earlier[1])})
+        result = dg.materialize([*raw_assets, check], selection=dg.AssetSelection.checks(check), instance=instance,
+                                resources=resources(emulator, str(tmp_path)))
+    [evaluation] = result.get_asset_check_evaluations()
+    missing = evaluation.metadata["missing_days"].value
+    assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
+    assert due.isoformat() in missing and not {d.isoformat() for d in earlier} & set(missing)
