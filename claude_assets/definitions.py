@@ -6,6 +6,7 @@ from claude_assets.assets.raw import API_TAG, raw_assets
 from claude_assets.assets.history import claude_code_user_daily
 from claude_assets.assets.organization import cost_reconciliation, org_daily_overview
 from claude_assets.assets.telemetry import claude_code_telemetry
+from claude_assets.automation import with_automation
 from claude_assets.checks import claude_code_agrees_across_apis
 from claude_assets.freshness import lag_checks, with_freshness
 from claude_assets.resources import resources_from_env
@@ -16,9 +17,9 @@ executor = dg.multiprocess_executor.configured(
     {"tag_concurrency_limits": [{"key": API_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1}]}
 )
 
-assets = with_freshness(
+assets = with_automation(with_freshness(
     [*raw_assets, claude_code_telemetry, claude_code_user_daily, org_daily_overview, cost_reconciliation]
-)
+))
 
 defs = dg.Definitions(
     assets=assets,

@@ -60,3 +60,29 @@ def test_the_lag_check_fails_loudly_when_the_newest_due_day_is_missing(emulator,
     missing = evaluation.metadata["missing_days"].value
     assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
     assert due.isoformat() in missing and not {d.isoformat() for d in earlier} & set(missing)
+
+
+def requested(defs, instance, when: dt.datetime, cursor=None):
+    """{asset: [partition keys]} the automation would request at `when`, and the cursor to carry on."""
+    result = dg.evaluate_automation_conditions(defs=defs, instance=instance, evaluation_time=when, cursor=cursor)
+    found: dict[str, list[str]] = {}
+    for asset_partition in result._requested_asset_partitions:
+        found.setdefault(asset_partition.asset_key.to_user_string(), []).append(asset_partition.partition_key)
+    return found, result.cursor
+
+
+def test_each_calendar_requests_its_newest_day_after_its_cron_and_nothing_newer():
+    from claude_assets.definitions import defs
+
+    today = dt.datetime.now(UTC).date()
+    with dg.instance_for_test() as instance:
+        at_0100, cursor = requested(defs, instance, dt.datetime.combine(today, dt.time(1, 0), tzinfo=UTC))
+        at_0200, cursor = requested(defs, instance, dt.datetime.combine(today, dt.time(2, 0), tzinfo=UTC), cursor)
+        at_1100, _ = requested(defs, instance, dt.datetime.combine(today, dt.time(11, 0), tzinfo=UTC), cursor)
+    yesterday, engagement_day = str(today - dt.timedelta(days=1)), str(today - dt.timedelta(days=3))
+    assert at_0200.get("claude_code_usage") == [yesterday]
+    assert "claude_code_usage" not in at_1100, "requested once a day"
+    assert "enterprise_user_activity" not in at_0200, "engagement waits for its 10:30 UTC tick"
+    assert at_1100.get("enterprise_user_activity") == [engagement_day]
+    every_day = [day for days in (at_0200, at_1100) for partitions in days.values() for day in partitions]
+    assert max(every_day) <= yesterday, "no day the APIs cannot serve is ever requested"

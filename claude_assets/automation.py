@@ -1,0 +1,47 @@
+"""Daily automation: each source syncs its newest day once the API has made it available.
+
+Every asset gets an automation condition from one table per source (overridable with
+`CLAUDE_ASSETS_<SOURCE>_SYNC_CRON`). Raw assets and telemetry use `on_cron`: after the cron
+tick, the latest partition of their calendar, which by construction is the newest day the
+API serves (D-1, or D-3 for engagement), is requested once; days the API cannot serve are not
+partitions, so nothing asks for them. The joined and report assets follow later in the day,
+whatever subset of their parents the organization has (so they do not wait on assets that never
+update). The default automation condition sensor evaluates these in `dagster dev`.
+"""
+
+import os
+
+import dagster as dg
+
+# source -> UTC cron of its daily sync; engagement day N-1 is aggregated at 10:00 UTC on day N
+SYNC_CRONS = {
+    "claude_code_analytics": "30 1 * * *",
+    "admin_usage_cost": "30 1 * * *",
+    "enterprise_engagement": "30 10 * * *",
+    "enterprise_usage_cost": "30 4 * * *",
+    "telemetry": "15 0 * * *",
+    "claude_code_history": "0 12 * * *",
+    "organization": "30 12 * * *",
+}
+DERIVED = {"claude_code_history", "organization"}
+
+
+def sync_cron(source: str) -> str:
+    return os.environ.get(f"CLAUDE_ASSETS_{source.upper()}_SYNC_CRON") or SYNC_CRONS[source]
+
+
+def automation_condition(source: str) -> dg.AutomationCondition:
+    cron = sync_cron(source)
+    if source in DERIVED:
+        return (
+            dg.AutomationCondition.in_latest_time_window()
+            & dg.AutomationCondition.cron_tick_passed(cron, "UTC").since_last_handled()
+            & ~dg.AutomationCondition.in_progress()
+        ).with_label(f"daily at {cron} UTC, from the parents it has")
+    return dg.AutomationCondition.on_cron(cron, "UTC")
+
+
+def with_automation(assets: list) -> list:
+    return list(dg.map_asset_specs(
+        lambda spec: spec.replace_attributes(automation_condition=automation_condition(spec.group_name)), assets
+    ))
