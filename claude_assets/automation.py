@@ -45,3 +45,26 @@ def with_automation(assets: list) -> list:
     return list(dg.map_asset_specs(
         lambda spec: spec.replace_attributes(automation_condition=automation_condition(spec.group_name)), assets
     ))
+
+
+# Cost and usage stay provisional for 30 days (late events, reconciliation). A daily run over the
+# last month re-fetches exactly the days not yet settled (the sync skips settled ones) and
+# records in each day's metadata how its totals moved.
+PROVISIONAL_DAYS = 30
+PROVISIONAL_CRON = "0 7 * * *"
+
+
+def provisional_refetch(group: str, assets: list) -> dg.ScheduleDefinition:
+    job = dg.define_asset_job(f"refetch_provisional_{group}", selection=dg.AssetSelection.groups(group))
+
+    @dg.schedule(job=job, cron_schedule=PROVISIONAL_CRON, execution_timezone="UTC",
+                 default_status=dg.DefaultScheduleStatus.RUNNING, name=f"refetch_provisional_{group}")
+    def _schedule(context: dg.ScheduleEvaluationContext):
+        partitions = next(s.partitions_def for a in assets for s in a.specs if s.group_name == group)
+        keys = partitions.get_partition_keys(current_time=context.scheduled_execution_time)[-PROVISIONAL_DAYS:]
+        return dg.RunRequest(
+            run_key=f"{group}-{keys[-1]}",
+            tags={"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]},
+        )
+
+    return _schedule

@@ -16,10 +16,13 @@ import time
 import uuid
 from typing import Collection, Iterable, Iterator
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from claude_assets.checks import day_findings
 from claude_assets.client import ApiClient, DayNotAvailableError, MalformedResponseError, RequestStats
 from claude_assets.endpoints import Endpoint
 from claude_assets.lake import Lake
-from claude_assets.checks import day_findings
 from claude_assets.tables import flatten
 
 
@@ -31,6 +34,7 @@ class Written:
     extra_fields: dict[str, int]
     unparsed_values: dict[str, int]
     findings: dict
+    revisions: dict[str, float]  # numeric column -> new total minus the total it replaced (re-fetches only)
 
 
 @dataclasses.dataclass
@@ -140,12 +144,27 @@ def sync_span(endpoint: Endpoint, client: ApiClient, lake: Lake, span: list[dt.d
                 flats[table.asset] = (table, flat)
         info = {"fetched_at": fetched_at.isoformat(), "fetch_id": uuid.uuid4().hex, "endpoint": endpoint.path}
         for table, flat in reversed(flats.values()):  # children first: the main table completes the day
+            revisions = _revisions(lake.read_day(table.asset, day), flat.table)
             result.paths[table.asset] = lake.write_day(table.asset, day, flat.table, info)
             result.tables[table.asset] = Written(
-                flat.table.num_rows, flat.extra_fields, flat.unparsed_values, day_findings(table, flat.table)
+                flat.table.num_rows, flat.extra_fields, flat.unparsed_values, day_findings(table, flat.table), revisions
             )
         results.append(result)
     return results
+
+
+def _revisions(before: pa.Table | None, after: pa.Table) -> dict[str, float]:
+    """How the totals of a re-fetched day moved (cost and usage are revised for 30 days)."""
+    if before is None:
+        return {}
+    moved = {}
+    for field in after.schema:
+        if field.name in before.column_names and (pa.types.is_integer(field.type) or pa.types.is_floating(field.type)):
+            old = pc.sum(before[field.name]).as_py() or 0
+            new = pc.sum(after[field.name]).as_py() or 0
+            if abs(new - old) > 1e-9:
+                moved[field.name] = round(new - old, 6)
+    return moved
 
 
 def sync_days(

@@ -86,3 +86,29 @@ def test_each_calendar_requests_its_newest_day_after_its_cron_and_nothing_newer(
     assert at_1100.get("enterprise_user_activity") == [engagement_day]
     every_day = [day for days in (at_0200, at_1100) for partitions in days.values() for day in partitions]
     assert max(every_day) <= yesterday, "no day the APIs cannot serve is ever requested"
+
+
+def test_the_provisional_refetch_runs_over_the_last_30_days_of_cost_every_morning():
+    from claude_assets.definitions import defs
+
+    schedule = next(s for s in defs.schedules if s.name == "refetch_provisional_enterprise_usage_cost")
+    when = dt.datetime.combine(dt.datetime.now(UTC).date(), dt.time(7), tzinfo=UTC)
+    [request] = schedule.evaluate_tick(dg.build_schedule_context(scheduled_execution_time=when)).run_requests
+    yesterday = when.date() - dt.timedelta(days=1)
+    assert request.tags["dagster/asset_partition_range_end"] == str(yesterday)
+    assert request.tags["dagster/asset_partition_range_start"] == str(yesterday - dt.timedelta(days=29))
+
+
+def test_a_refetched_provisional_day_records_how_its_cost_moved(tmp_path):
+    from claude_assets.emulator import Emulator, EmulatorConfig
+    from claude_assets_tests.helpers import materialize, materializations
+
+    now = dt.datetime.now(UTC).replace(microsecond=0)
+    day = now.date() - dt.timedelta(days=3)
+    with Emulator(EmulatorConfig(seed=6, users=20, rate_limit_per_minute=0, now=now)) as emu:
+        first = materialize(emu, str(tmp_path), ["enterprise_cost"], day=day)
+        emu.set_now(now + dt.timedelta(days=10))  # late events arrive; the day's totals are revised
+        second = materialize(emu, str(tmp_path), ["enterprise_cost"], day=day)
+    assert materializations(first)["enterprise_cost"][0].metadata["revised_totals"].value == {}
+    moved = materializations(second)["enterprise_cost"][0].metadata["revised_totals"].value
+    assert moved.get("amount_usd", 0) > 0, moved

@@ -148,8 +148,11 @@ class _Progress:
                         "requests": result.stats.requests,
                         "pages": result.stats.pages,
                         "retries": result.stats.retries,
+                        "revised_totals": dg.MetadataValue.json(written.revisions),
                     },
                 )
+                if written.revisions:
+                    self.context.log.info(f"{table.asset} {day}: revised since the last fetch: {written.revisions}")
                 if written.extra_fields:
                     self.context.log.warning(
                         f"{table.asset} {day}: the API sent fields this version does not know, kept in `extra`: "
