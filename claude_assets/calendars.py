@@ -74,3 +74,11 @@ ENTERPRISE_USAGE_COST = Calendar(
     "enterprise_usage_cost", lag_days=1, settles_after=dt.timedelta(days=30), floor=ENTERPRISE_FLOOR, window_days=365
 )
 TELEMETRY = Calendar("telemetry", lag_days=1, settles_after=dt.timedelta(hours=1))
+
+BY_NAME = {c.name: c for c in (CLAUDE_CODE, ADMIN_USAGE_COST, ENGAGEMENT, ENTERPRISE_USAGE_COST, TELEMETRY)}
+METADATA_KEY = "claude_assets/calendar"  # on every asset spec: the name of its calendar
+
+
+def of(spec: dg.AssetSpec) -> Calendar:
+    """The calendar an asset is partitioned on, from its spec's metadata."""
+    return BY_NAME[spec.metadata[METADATA_KEY]]

@@ -46,6 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     backfill.add_argument("--chunk-days", type=int, default=92, help="days per backfill (default 92)")
     backfill.set_defaults(run=_run_backfill)
 
+    status = commands.add_parser(
+        "status", help="newest day, day due, missing days, freshness and last failure of every asset (needs DAGSTER_HOME)"
+    )
+    status.set_defaults(run=_run_status)
+
     args = parser.parse_args(argv)
     return args.run(args)
 
@@ -59,6 +64,12 @@ def _run_backfill(args: argparse.Namespace) -> int:
     except BackfillError as exc:
         print(f"claude-assets backfill: {exc}", file=sys.stderr)
         return 2
+
+
+def _run_status(args: argparse.Namespace) -> int:
+    from claude_assets.status import run_status
+
+    return run_status()
 
 
 def _run_demo(args: argparse.Namespace) -> int:

@@ -6,10 +6,12 @@ from claude_assets.assets.raw import API_TAG, raw_assets
 from claude_assets.assets.history import claude_code_user_daily
 from claude_assets.assets.organization import cost_reconciliation, org_daily_overview
 from claude_assets.assets.telemetry import claude_code_telemetry
+from claude_assets.alerts import notifier_from_env
 from claude_assets.automation import provisional_refetch, with_automation
 from claude_assets.checks import claude_code_agrees_across_apis
 from claude_assets.freshness import lag_checks, with_freshness
 from claude_assets.resources import resources_from_env
+from claude_assets.sensors import sensors
 
 # Steps that call the same API share one rate budget, so a run executes at most one of them at a
 # time, while steps of the Admin and the Enterprise API overlap.
@@ -24,7 +26,8 @@ assets = with_automation(with_freshness(
 defs = dg.Definitions(
     assets=assets,
     asset_checks=[claude_code_agrees_across_apis, *lag_checks(assets)],
-    resources=resources_from_env(),
+    resources={**resources_from_env(), "notifier": notifier_from_env()},
     executor=executor,
     schedules=[provisional_refetch(group, assets) for group in ("enterprise_usage_cost", "admin_usage_cost")],
+    sensors=sensors,
 )

@@ -19,22 +19,22 @@ import dagster as dg
 from claude_assets import calendars
 from claude_assets.calendars import Calendar
 
-# source -> (calendar, warn after, fail after): hours since the last successful sync
-SOURCES: dict[str, tuple[Calendar, int, int]] = {
-    "claude_code_analytics": (calendars.CLAUDE_CODE, 26, 50),
-    "admin_usage_cost": (calendars.ADMIN_USAGE_COST, 26, 50),
-    "enterprise_engagement": (calendars.ENGAGEMENT, 26, 50),
-    "enterprise_usage_cost": (calendars.ENTERPRISE_USAGE_COST, 26, 50),
-    "telemetry": (calendars.TELEMETRY, 26, 50),
-    "claude_code_history": (calendars.ENGAGEMENT, 30, 54),
-    "organization": (calendars.ENGAGEMENT, 30, 54),
+# source (asset group) -> (warn after, fail after): hours since the last successful sync
+SOURCES: dict[str, tuple[int, int]] = {
+    "claude_code_analytics": (26, 50),
+    "admin_usage_cost": (26, 50),
+    "enterprise_engagement": (26, 50),
+    "enterprise_usage_cost": (26, 50),
+    "telemetry": (26, 50),
+    "claude_code_history": (30, 54),
+    "organization": (30, 54),
 }
-GAP_SCAN_DAYS = 90  # how far back a calendar without a history window is checked for missing days
+GAP_SCAN_DAYS = 400  # how far back a calendar without a history window is checked for gaps
 LAG_CHECK = "partition_lag"
 
 
 def freshness_policy(source: str) -> dg.FreshnessPolicy:
-    _, warn, fail = SOURCES[source]
+    warn, fail = SOURCES[source]
     override = os.environ.get(f"CLAUDE_ASSETS_FRESHNESS_{source.upper()}_HOURS")
     if override:
         warn, fail = (int(part) for part in override.split(","))
@@ -49,16 +49,19 @@ def with_freshness(assets: list) -> list:
 
 
 def missing_days(calendar: Calendar, materialized: set[str], first_partition: dt.date, now: dt.datetime) -> list[dt.date]:
-    """Days that should be in the lake by `now` and are not, oldest first."""
+    """Days that should be in the lake by `now` and are not, oldest first.
+
+    That is the newest day due, and every gap between the oldest day synced and it (within the
+    API's history window): days never backfilled before the first sync are a choice, not a gap.
+    """
     newest = calendar.newest_due(now)
-    oldest = max(first_partition, newest - dt.timedelta(days=(calendar.window_days or GAP_SCAN_DAYS) - 1))
+    synced = min((dt.date.fromisoformat(key) for key in materialized), default=newest)
+    oldest = max(first_partition, synced, newest - dt.timedelta(days=(calendar.window_days or GAP_SCAN_DAYS) - 1))
     days = [oldest + dt.timedelta(days=n) for n in range((newest - oldest).days + 1)]
     return [d for d in days if d.isoformat() not in materialized]
 
 
-def lag_check(asset: str, source: str) -> dg.AssetChecksDefinition:
-    calendar = SOURCES[source][0]
-
+def lag_check(asset: str, calendar: Calendar) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=asset,
         name=LAG_CHECK,
@@ -92,6 +95,6 @@ def lag_check(asset: str, source: str) -> dg.AssetChecksDefinition:
 def lag_checks(assets: list) -> list[dg.AssetChecksDefinition]:
     """One partition-lag check per partitioned asset, from its group's calendar."""
     return [
-        lag_check(spec.key.to_user_string(), spec.group_name)
+        lag_check(spec.key.to_user_string(), calendars.of(spec))
         for assets_def in assets for spec in assets_def.specs if spec.partitions_def is not None
     ]

@@ -48,7 +48,7 @@ def test_missing_days_inside_the_window_are_listed_oldest_first():
 
 def test_the_lag_check_fails_loudly_when_the_newest_due_day_is_missing(emulator, tmp_path):
     due = calendars.CLAUDE_CODE.newest_due(dt.datetime.now(UTC))
-    check = lag_check("claude_code_usage", "claude_code_analytics")
+    check = lag_check("claude_code_usage", calendars.CLAUDE_CODE)
     with dg.instance_for_test() as instance:
         earlier = [due - dt.timedelta(days=2), due - dt.timedelta(days=1)]
         dg.materialize(raw_assets, selection=["claude_code_usage"], instance=instance, resources=resources(emulator, str(tmp_path)),
@@ -112,3 +112,24 @@ def test_a_refetched_provisional_day_records_how_its_cost_moved(tmp_path):
     assert materializations(first)["enterprise_cost"][0].metadata["revised_totals"].value == {}
     moved = materializations(second)["enterprise_cost"][0].metadata["revised_totals"].value
     assert moved.get("amount_usd", 0) > 0, moved
+
+
+def test_status_shows_each_asset_s_newest_day_gaps_and_last_failure(emulator, tmp_path):
+    from claude_assets.definitions import defs
+    from claude_assets.status import asset_status
+
+    now = dt.datetime.now(UTC)
+    due = calendars.CLAUDE_CODE.newest_due(now)
+    specs = [s for s in defs.resolve_all_asset_specs() if s.key.to_user_string() == "claude_code_usage"]
+    with dg.instance_for_test() as instance:
+        for day in (due - dt.timedelta(days=2), due):
+            dg.materialize(raw_assets, selection=["claude_code_usage"], instance=instance, partition_key=str(day),
+                           resources=resources(emulator, str(tmp_path)))
+        dg.materialize(raw_assets, selection=["claude_code_usage"], instance=instance, partition_key=str(due),
+                       resources=resources(emulator, str(tmp_path), admin_key="sk-ant-admin01-revoked"),
+                       raise_on_error=False)
+        [row] = asset_status(instance, specs, now)
+        failed_run = instance.get_runs(limit=1)[0].run_id
+    assert row["newest"] == str(due) and row["due"] == str(due)
+    assert row["missing"] == [str(due - dt.timedelta(days=1))]
+    assert row["last_failure"] == failed_run

@@ -160,7 +160,8 @@ def join_day(day_: dt.date, telemetry: pd.DataFrame | None, report: pd.DataFrame
             deps=["claude_code_telemetry", "claude_code_usage", "claude_code_model_usage", "enterprise_user_activity",
                   "enterprise_user_usage", "enterprise_user_cost"],
             skippable=True,
-            metadata={"dagster/column_schema": column_schema(USER_DAILY), "natural_key": "date, email"},
+            metadata={"dagster/column_schema": column_schema(USER_DAILY), "natural_key": "date, email",
+                      calendars.METADATA_KEY: calendars.ENGAGEMENT.name},
         )
     ],
     partitions_def=calendars.ENGAGEMENT.partitions_def(),

@@ -127,11 +127,12 @@ def reconciliation_rows(day_: dt.date, raw: dict[str, pd.DataFrame | None]) -> p
     return frame[[c.name for c in RECONCILIATION.columns]]
 
 
-def _spec(table: Table, partitions_def, deps: list[str]) -> dg.AssetSpec:
+def _spec(table: Table, calendar: calendars.Calendar, deps: list[str]) -> dg.AssetSpec:
     return dg.AssetSpec(
         table.asset, group_name=GROUP, description=table.description, kinds={"parquet", "pandas"},
-        partitions_def=partitions_def, deps=deps, skippable=True,
-        metadata={"dagster/column_schema": column_schema(table), "natural_key": ", ".join(table.natural_key)},
+        partitions_def=calendar.partitions_def(), deps=deps, skippable=True,
+        metadata={"dagster/column_schema": column_schema(table), "natural_key": ", ".join(table.natural_key),
+                  calendars.METADATA_KEY: calendar.name},
     )
 
 
@@ -140,7 +141,7 @@ def _build(table: Table, calendar: calendars.Calendar, inputs: list[str], comput
 
     @dg.multi_asset(
         name=table.asset,
-        specs=[_spec(table, partitions_def, inputs)],
+        specs=[_spec(table, calendar, inputs)],
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
         required_resource_keys={"lake"},

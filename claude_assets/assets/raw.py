@@ -14,6 +14,7 @@ from typing import Iterator
 import dagster as dg
 from pydantic import Field
 
+from claude_assets import calendars
 from claude_assets.checks import table_check_results, table_check_specs
 from claude_assets.endpoints import ENDPOINTS, Endpoint
 from claude_assets.sync import DayResult, SyncReport, sync_days
@@ -70,6 +71,7 @@ def build_raw_asset(endpoint: Endpoint) -> dg.AssetsDefinition:
             metadata={
                 "endpoint": f"GET {endpoint.path}",
                 "api_key_env_var": endpoint.key_kind.env_var,
+                calendars.METADATA_KEY: endpoint.calendar.name,
                 "natural_key": ", ".join(table.natural_key),
                 "dagster/column_schema": column_schema(table),
             },

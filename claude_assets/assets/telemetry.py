@@ -46,7 +46,8 @@ TELEMETRY_TABLE = Table(
             partitions_def=calendars.TELEMETRY.partitions_def(),
             skippable=True,
             metadata={"dagster/column_schema": column_schema(TELEMETRY_TABLE),
-                      "natural_key": ", ".join(TELEMETRY_TABLE.natural_key)},
+                      "natural_key": ", ".join(TELEMETRY_TABLE.natural_key),
+                      calendars.METADATA_KEY: calendars.TELEMETRY.name},
         )
     ],
     check_specs=table_check_specs(TELEMETRY_TABLE),

@@ -1,0 +1,70 @@
+"""`claude-assets status`: where every asset stands, from the Dagster instance the sensors read.
+
+Per asset: the newest day in the lake as Dagster recorded it, the newest day that should be there
+by now, missing days inside the history window, the freshness state the daemon last wrote,
+and the last failed run that targeted it.
+"""
+
+import datetime as dt
+
+import dagster as dg
+from dagster._core.storage.dagster_run import DagsterRunStatus, RunsFilter
+
+from claude_assets import calendars
+from claude_assets.freshness import missing_days
+
+FAILED_RUNS_SCANNED = 50
+
+
+def targeted_assets(instance: dg.DagsterInstance, run) -> set[dg.AssetKey]:
+    """The assets a run set out to materialize (its selection, else its planned materializations)."""
+    if run.asset_selection:
+        return set(run.asset_selection)
+    planned = instance.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED)
+    return {record.event_log_entry.dagster_event.asset_key for record in planned.records}
+
+
+def asset_status(instance: dg.DagsterInstance, specs: list[dg.AssetSpec], now: dt.datetime) -> list[dict]:
+    failed = [(run, targeted_assets(instance, run)) for run in instance.get_runs(
+        filters=RunsFilter(statuses=[DagsterRunStatus.FAILURE]), limit=FAILED_RUNS_SCANNED)]
+    freshness = instance.event_log_storage.get_freshness_state_records([s.key for s in specs])
+    rows = []
+    for spec in specs:
+        calendar = calendars.of(spec)
+        materialized = instance.get_materialized_partitions(spec.key)
+        first = dt.date.fromisoformat(spec.partitions_def.get_first_partition_key())
+        missing = missing_days(calendar, materialized, first, now)
+        last_failure = next((run for run, targeted in failed if spec.key in targeted), None)
+        state = freshness.get(spec.key)
+        rows.append({
+            "asset": spec.key.to_user_string(),
+            "newest": max(materialized) if materialized else None,
+            "due": calendar.newest_due(now).isoformat(),
+            "missing": [d.isoformat() for d in missing],
+            "freshness": state.freshness_state.value if state else "UNKNOWN",
+            "last_failure": last_failure.run_id if last_failure else None,
+        })
+    return rows
+
+
+def print_status(rows: list[dict]) -> None:
+    print(f"{'asset':<28} {'newest':<11} {'due':<11} {'missing':>7}  {'freshness':<10} last failed run")
+    for row in rows:
+        missing = row["missing"]
+        print(f"{row['asset']:<28} {row['newest'] or '-':<11} {row['due']:<11} {len(missing):>7}  "
+              f"{row['freshness']:<10} {row['last_failure'] or '-'}")
+        if missing and len(missing) <= 5:
+            print(f"{'':<28} missing: {', '.join(missing)}")
+        elif missing:
+            print(f"{'':<28} missing: {', '.join(missing[:3])} ... {missing[-1]}")
+
+
+def run_status() -> int:
+    from claude_assets.definitions import defs
+
+    specs = sorted((s for s in defs.resolve_all_asset_specs() if s.partitions_def is not None),
+                   key=lambda s: (s.group_name, s.key.to_user_string()))
+    with dg.DagsterInstance.get() as instance:
+        rows = asset_status(instance, specs, dt.datetime.now(dt.timezone.utc))
+    print_status(rows)
+    return 1 if any(row["due"] in row["missing"] for row in rows) else 0
