@@ -30,7 +30,8 @@ RERUN_HINT = (
 )
 
 
-def _run_assets(instance: dg.DagsterInstance, run_id: str) -> list[str]:
+def run_assets(instance: dg.DagsterInstance, run_id: str) -> list[str]:
+    """The assets a run set out to materialize, from its planned materializations (selection can be empty)."""
     records = instance.get_records_for_run(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION_PLANNED).records
     return sorted({r.event_log_entry.dagster_event.asset_key.to_user_string() for r in records})
 
@@ -63,7 +64,7 @@ def _first_line(error: SerializableErrorInfo) -> str:
 
 def failure_alert(instance: dg.DagsterInstance, run: dg.DagsterRun) -> Optional[Alert]:
     """One alert for a failed run: which assets and days, the error's first line, and what to do."""
-    assets = _run_assets(instance, run.run_id)
+    assets = run_assets(instance, run.run_id)
     if not assets:
         return None
     error = _root_error(instance, run.run_id)
@@ -165,7 +166,7 @@ def _failure_recoveries(instance: dg.DagsterInstance, state: _State) -> Iterator
                                                ascending=True)
     state.failures = result.cursor
     for record in result.records:
-        for asset in _run_assets(instance, record.run_id):
+        for asset in run_assets(instance, record.run_id):
             state.opens(f"failure:{asset}", record.timestamp)
     for incident, since in list(state.open.items()):
         if not incident.startswith("failure:"):

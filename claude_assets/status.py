@@ -12,20 +12,13 @@ from dagster._core.storage.dagster_run import DagsterRunStatus, RunsFilter
 
 from claude_assets import calendars
 from claude_assets.freshness import missing_days
+from claude_assets.sensors import run_assets
 
 FAILED_RUNS_SCANNED = 50
 
 
-def targeted_assets(instance: dg.DagsterInstance, run) -> set[dg.AssetKey]:
-    """The assets a run set out to materialize (its selection, else its planned materializations)."""
-    if run.asset_selection:
-        return set(run.asset_selection)
-    planned = instance.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED)
-    return {record.event_log_entry.dagster_event.asset_key for record in planned.records}
-
-
 def asset_status(instance: dg.DagsterInstance, specs: list[dg.AssetSpec], now: dt.datetime) -> list[dict]:
-    failed = [(run, targeted_assets(instance, run)) for run in instance.get_runs(
+    failed = [(run, run_assets(instance, run.run_id)) for run in instance.get_runs(
         filters=RunsFilter(statuses=[DagsterRunStatus.FAILURE]), limit=FAILED_RUNS_SCANNED)]
     freshness = instance.event_log_storage.get_freshness_state_records([s.key for s in specs])
     rows = []
@@ -34,7 +27,7 @@ def asset_status(instance: dg.DagsterInstance, specs: list[dg.AssetSpec], now: d
         materialized = instance.get_materialized_partitions(spec.key)
         first = dt.date.fromisoformat(spec.partitions_def.get_first_partition_key())
         missing = missing_days(calendar, materialized, first, now)
-        last_failure = next((run for run, targeted in failed if spec.key in targeted), None)
+        last_failure = next((run for run, targeted in failed if spec.key.to_user_string() in targeted), None)
         state = freshness.get(spec.key)
         rows.append({
             "asset": spec.key.to_user_string(),
