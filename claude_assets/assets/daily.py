@@ -1,13 +1,29 @@
-"""What every derived daily asset does with a computed day: write it atomically and record it."""
+"""Daily assets computed from the lake: one way to read their inputs, write a day and record it.
+
+The telemetry asset writes days with `write_day`; the joined and report assets are all built by
+`derived_daily_asset`: for each day of the run, read the inputs that exist in the lake, compute
+the day, write it atomically, and say which inputs it used (an organization may have only some).
+"""
 
 import datetime as dt
+from typing import Callable, Iterator
 
 import dagster as dg
 import pandas as pd
 import pyarrow as pa
 
+from claude_assets import calendars
+from claude_assets.assets.raw import column_schema
 from claude_assets.lake import Lake
 from claude_assets.tables import Table
+
+Rows = pd.DataFrame | list[dict]
+
+
+def read_day(lake: Lake, asset: str, day: dt.date) -> pd.DataFrame | None:
+    """One day of an asset as a frame, or None if that day is not in the lake."""
+    table = lake.read_day(asset, day)
+    return None if table is None else table.to_pandas()
 
 
 def write_day(
@@ -25,3 +41,42 @@ def write_day(
         metadata={"dagster/row_count": arrow.num_rows, "path": dg.MetadataValue.path(path), **metadata},
     )
     return event, arrow
+
+
+def derived_daily_asset(
+    table: Table,
+    calendar: calendars.Calendar,
+    group: str,
+    inputs: list[str],
+    compute: Callable[[dt.date, dict[str, pd.DataFrame | None]], tuple[Rows, dict]],
+    description: str,
+) -> dg.AssetsDefinition:
+    """A daily asset whose day is `compute(day, inputs)` -> (rows, extra metadata)."""
+    partitions_def = calendar.partitions_def()
+    spec = dg.AssetSpec(
+        table.asset, group_name=group, description=description, kinds={"parquet", "pandas"},
+        partitions_def=partitions_def, deps=inputs, skippable=True,
+        metadata={"dagster/column_schema": column_schema(table), "natural_key": ", ".join(table.natural_key),
+                  calendars.METADATA_KEY: calendar.name},
+    )
+
+    @dg.multi_asset(
+        name=table.asset,
+        specs=[spec],
+        partitions_def=partitions_def,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        required_resource_keys={"lake"},
+    )
+    def _asset(context: dg.AssetExecutionContext) -> Iterator[dg.AssetMaterialization]:
+        lake: Lake = context.resources.lake.get_lake()
+        for key in context.partition_keys:
+            day = dt.date.fromisoformat(key)
+            found = {asset: read_day(lake, asset, day) for asset in inputs}
+            used = [asset for asset, frame in found.items() if frame is not None]
+            if not used:
+                context.log.warning(f"{table.asset} {key}: none of its inputs is in the lake for this day; wrote it empty")
+            rows, metadata = compute(day, found)
+            event, _ = write_day(lake, table, day, rows, sources_used=", ".join(used) or "none", **metadata)
+            yield event
+
+    return _asset

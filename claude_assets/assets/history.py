@@ -19,16 +19,12 @@ absent; the materialization says which sources each day used.
 """
 
 import datetime as dt
-from typing import Iterator
 
-import dagster as dg
 import pandas as pd
 import pyarrow as pa
 
 from claude_assets import calendars
-from claude_assets.assets.daily import write_day
-from claude_assets.assets.raw import column_schema
-from claude_assets.lake import Lake
+from claude_assets.assets.daily import derived_daily_asset
 from claude_assets.tables import Column, Table, count, day, text
 
 MEASURES = ("sessions", "lines_added", "lines_removed", "commits", "pull_requests", "edit_accepted", "edit_rejected",
@@ -47,11 +43,6 @@ USER_DAILY = Table(
     + tuple(Column(f"{m}_delta", pa.float64(), description="telemetry minus the API, where both cover the day")
             for m in MEASURES),
 )
-
-
-def _read(lake: Lake, asset: str, day_: dt.date) -> pd.DataFrame | None:
-    table = lake.read_day(asset, day_)
-    return None if table is None else table.to_pandas()
 
 
 def _per_user(frame: pd.DataFrame, columns: dict[str, str | list[str]]) -> pd.DataFrame:
@@ -148,48 +139,25 @@ def join_day(day_: dt.date, telemetry: pd.DataFrame | None, report: pd.DataFrame
     return out[columns]
 
 
-@dg.multi_asset(
-    name="claude_code_user_daily",
-    specs=[
-        dg.AssetSpec(
-            USER_DAILY.asset,
-            group_name="claude_code_history",
-            description=__doc__,
-            kinds={"parquet", "pandas"},
-            partitions_def=calendars.ENGAGEMENT.partitions_def(),
-            deps=["claude_code_telemetry", "claude_code_usage", "claude_code_model_usage", "enterprise_user_activity",
-                  "enterprise_user_usage", "enterprise_user_cost"],
-            skippable=True,
-            metadata={"dagster/column_schema": column_schema(USER_DAILY), "natural_key": "date, email",
-                      calendars.METADATA_KEY: calendars.ENGAGEMENT.name},
-        )
-    ],
-    partitions_def=calendars.ENGAGEMENT.partitions_def(),
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    required_resource_keys={"lake"},
+INPUTS = ["claude_code_telemetry", "claude_code_usage", "claude_code_model_usage", "enterprise_user_activity",
+          "enterprise_user_usage", "enterprise_user_cost"]
+
+
+def user_day(day_: dt.date, raw: dict[str, pd.DataFrame | None]) -> tuple[pd.DataFrame, dict]:
+    activity = raw["enterprise_user_activity"]
+    accounts = dict(zip(activity["user_id"], activity["email"].str.lower())) if activity is not None else {}
+    telemetry = raw["claude_code_telemetry"]
+    frame = join_day(
+        day_,
+        telemetry_users(telemetry, accounts) if telemetry is not None and not telemetry.empty else None,
+        report_users(raw["claude_code_usage"], raw["claude_code_model_usage"])
+        if raw["claude_code_usage"] is not None else None,
+        enterprise_users(activity, raw["enterprise_user_usage"], raw["enterprise_user_cost"])
+        if activity is not None else None,
+    )
+    return frame, {f"rows_from_{s}": int((frame["source"] == s).sum()) for s in SOURCES}
+
+
+claude_code_user_daily = derived_daily_asset(
+    USER_DAILY, calendars.ENGAGEMENT, "claude_code_history", INPUTS, user_day, __doc__
 )
-def claude_code_user_daily(context: dg.AssetExecutionContext) -> Iterator:
-    lake: Lake = context.resources.lake.get_lake()
-    for key in context.partition_keys:
-        day_ = dt.date.fromisoformat(key)
-        raw = {a: _read(lake, a, day_) for a in ("claude_code_telemetry", "claude_code_usage", "claude_code_model_usage",
-                                                 "enterprise_user_activity", "enterprise_user_usage",
-                                                 "enterprise_user_cost")}
-        activity = raw["enterprise_user_activity"]
-        accounts = dict(zip(activity["user_id"], activity["email"].str.lower())) if activity is not None else {}
-        telemetry = telemetry_users(raw["claude_code_telemetry"], accounts) \
-            if raw["claude_code_telemetry"] is not None and not raw["claude_code_telemetry"].empty else None
-        report = report_users(raw["claude_code_usage"], raw["claude_code_model_usage"]) \
-            if raw["claude_code_usage"] is not None else None
-        enterprise = enterprise_users(activity, raw["enterprise_user_usage"], raw["enterprise_user_cost"]) \
-            if activity is not None else None
-        frame = join_day(day_, telemetry, report, enterprise)
-        used = [a for a, f in raw.items() if f is not None]
-        event, _ = write_day(
-            lake, USER_DAILY, day_, frame,
-            sources_used=", ".join(used) or "none materialized for this day",
-            **{f"rows_from_{s}": int((frame["source"] == s).sum()) for s in SOURCES},
-        )
-        yield event
-        if not used:
-            context.log.warning(f"claude_code_user_daily {key}: no source is materialized for this day; wrote it empty")

@@ -12,16 +12,12 @@ the sources it used.
 """
 
 import datetime as dt
-from typing import Iterator
 
-import dagster as dg
 import pandas as pd
 import pyarrow as pa
 
 from claude_assets import calendars
-from claude_assets.assets.daily import write_day
-from claude_assets.assets.raw import column_schema
-from claude_assets.lake import Lake
+from claude_assets.assets.daily import derived_daily_asset
 from claude_assets.tables import Column, Table, count, day, text
 
 GROUP = "organization"
@@ -60,11 +56,6 @@ RECONCILIATION = Table(
         Column("variance_pct", USD, description="variance_usd as a percent of the estimate"),
     ),
 )
-
-
-def _read(lake: Lake, asset: str, day_: dt.date) -> pd.DataFrame | None:
-    table = lake.read_day(asset, day_)
-    return None if table is None else table.to_pandas()
 
 
 def _sum(frame: pd.DataFrame | None, column: str, where: pd.Series | None = None):
@@ -127,46 +118,16 @@ def reconciliation_rows(day_: dt.date, raw: dict[str, pd.DataFrame | None]) -> p
     return frame[[c.name for c in RECONCILIATION.columns]]
 
 
-def _spec(table: Table, calendar: calendars.Calendar, deps: list[str]) -> dg.AssetSpec:
-    return dg.AssetSpec(
-        table.asset, group_name=GROUP, description=table.description, kinds={"parquet", "pandas"},
-        partitions_def=calendar.partitions_def(), deps=deps, skippable=True,
-        metadata={"dagster/column_schema": column_schema(table), "natural_key": ", ".join(table.natural_key),
-                  calendars.METADATA_KEY: calendar.name},
-    )
-
-
-def _build(table: Table, calendar: calendars.Calendar, inputs: list[str], compute) -> dg.AssetsDefinition:
-    partitions_def = calendar.partitions_def()
-
-    @dg.multi_asset(
-        name=table.asset,
-        specs=[_spec(table, calendar, inputs)],
-        partitions_def=partitions_def,
-        backfill_policy=dg.BackfillPolicy.single_run(),
-        required_resource_keys={"lake"},
-    )
-    def _asset(context: dg.AssetExecutionContext) -> Iterator:
-        lake: Lake = context.resources.lake.get_lake()
-        for key in context.partition_keys:
-            day_ = dt.date.fromisoformat(key)
-            raw = {asset: _read(lake, asset, day_) for asset in inputs}
-            rows = compute(day_, raw)
-            event, _ = write_day(lake, table, day_, [rows] if isinstance(rows, dict) else rows,
-                                 sources_used=", ".join(a for a, f in raw.items() if f is not None) or "none")
-            yield event
-
-    return _asset
-
-
-org_daily_overview = _build(
-    OVERVIEW, calendars.ENGAGEMENT,
+org_daily_overview = derived_daily_asset(
+    OVERVIEW, calendars.ENGAGEMENT, GROUP,
     ["enterprise_summaries", "claude_code_user_daily", "claude_code_model_usage", "claude_code_telemetry",
      "enterprise_cost", "api_cost"],
-    overview_row,
+    lambda day_, raw: ([overview_row(day_, raw)], {}),
+    OVERVIEW.description,
 )
-cost_reconciliation = _build(
-    RECONCILIATION, calendars.ENTERPRISE_USAGE_COST,
+cost_reconciliation = derived_daily_asset(
+    RECONCILIATION, calendars.ENTERPRISE_USAGE_COST, GROUP,
     ["claude_code_telemetry", "claude_code_model_usage", "enterprise_user_cost"],
-    reconciliation_rows,
+    lambda day_, raw: (reconciliation_rows(day_, raw), {}),
+    RECONCILIATION.description,
 )
