@@ -41,6 +41,15 @@ def automation_condition(source: str) -> dg.AutomationCondition:
     return dg.AutomationCondition.on_cron(cron, "UTC")
 
 
+# Evaluates every automation condition above (and the partition-lag checks'); RUNNING out of the box.
+automation_sensor = dg.AutomationConditionSensorDefinition(
+    "claude_assets_automation",
+    target=dg.AssetSelection.all() | dg.AssetSelection.all_asset_checks(),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=30,
+)
+
+
 def with_automation(assets: list) -> list:
     return list(dg.map_asset_specs(
         lambda spec: spec.replace_attributes(automation_condition=automation_condition(spec.group_name)), assets

@@ -18,9 +18,10 @@ import dagster as dg
 
 from claude_assets import calendars
 from claude_assets.calendars import Calendar
+from claude_assets.client import ConfigurationError
 
 # source (asset group) -> (warn after, fail after): hours since the last successful sync
-SOURCES: dict[str, tuple[int, int]] = {
+SOURCES: dict[str, tuple[float, float]] = {
     "claude_code_analytics": (26, 50),
     "admin_usage_cost": (26, 50),
     "enterprise_engagement": (26, 50),
@@ -37,7 +38,18 @@ def freshness_policy(source: str) -> dg.FreshnessPolicy:
     warn, fail = SOURCES[source]
     override = os.environ.get(f"CLAUDE_ASSETS_FRESHNESS_{source.upper()}_HOURS")
     if override:
-        warn, fail = (int(part) for part in override.split(","))
+        try:
+            warn, fail = (float(part) for part in override.split(","))
+        except ValueError:
+            raise ConfigurationError(
+                f"CLAUDE_ASSETS_FRESHNESS_{source.upper()}_HOURS={override!r}: write two numbers of hours, warn then "
+                "fail, e.g. 26,50."
+            ) from None
+        if not 1 / 60 <= warn < fail:
+            raise ConfigurationError(
+                f"CLAUDE_ASSETS_FRESHNESS_{source.upper()}_HOURS={override!r}: warn must be at least a minute "
+                "(0.017 hours) and less than fail."
+            )
     return dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(hours=fail), warn_window=dt.timedelta(hours=warn))
 
 

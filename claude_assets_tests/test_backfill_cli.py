@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import socket
@@ -28,46 +29,61 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextlib.contextmanager
+def dagster_stack(tmp_path: Path, emu: Emulator, extra_env: dict | None = None, webserver: bool = True):
+    """A Dagster daemon (and webserver) on loopback against workspace.yaml and `emu`, as an operator runs them."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    port = free_port()
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "ANTHROPIC_BASE_URL": emu.url,
+        "ANTHROPIC_ADMIN_API_KEY": emu.admin_key,
+        "ANTHROPIC_ANALYTICS_API_KEY": emu.analytics_key,
+        "CLAUDE_ASSETS_DATA_DIR": str(tmp_path / "lake"),
+        "CLAUDE_ASSETS_TELEMETRY_DIR": str(tmp_path / "telemetry"),
+        **(extra_env or {}),
+    }
+    logs = open(tmp_path / "dagster.log", "w")
+    commands = [[str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"]]
+    if webserver:
+        commands.append([str(BIN / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)])
+    processes = [subprocess.Popen(c, cwd=REPO, env=env, stdout=logs, stderr=subprocess.STDOUT) for c in commands]
+    url = f"http://127.0.0.1:{port}"
+    try:
+        if webserver:
+            wait_for(lambda: _answers(f"{url}/server_info"), 120, "the webserver did not start", tmp_path)
+        yield url, env, tmp_path / "lake"
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=60)
+        logs.close()
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def wait_for(condition, seconds: float, failure: str, tmp_path: Path):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(1)
+    pytest.fail(f"{failure}; last log lines:\n" + (tmp_path / "dagster.log").read_text()[-3000:])
+
+
 @pytest.fixture
-def dagster_stack(tmp_path):
-    """The emulator, a Dagster webserver and a daemon on loopback, as an operator runs them."""
+def running_dagster(tmp_path):
     with Emulator(EmulatorConfig(seed=5, users=15, rate_limit_per_minute=0)) as emu:
-        home = tmp_path / "dagster_home"
-        home.mkdir()
-        port = free_port()
-        env = {
-            **os.environ,
-            "DAGSTER_HOME": str(home),
-            "ANTHROPIC_BASE_URL": emu.url,
-            "ANTHROPIC_ADMIN_API_KEY": emu.admin_key,
-            "ANTHROPIC_ANALYTICS_API_KEY": emu.analytics_key,
-            "CLAUDE_ASSETS_DATA_DIR": str(tmp_path / "lake"),
-        }
-        logs = open(tmp_path / "dagster.log", "w")
-        processes = [
-            subprocess.Popen([str(BIN / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
-                             cwd=REPO, env=env, stdout=logs, stderr=subprocess.STDOUT),
-            subprocess.Popen([str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"],
-                             cwd=REPO, env=env, stdout=logs, stderr=subprocess.STDOUT),
-        ]
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/server_info", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("the webserver did not start: " + (tmp_path / "dagster.log").read_text()[-3000:])
-        try:
-            yield url, env, tmp_path / "lake", emu
-        finally:
-            for process in processes:
-                process.terminate()
-            for process in processes:
-                process.wait(timeout=30)
-            logs.close()
+        with dagster_stack(tmp_path, emu) as (url, env, lake):
+            yield url, env, lake, emu
 
 
 def test_a_backfill_is_chunked_and_clamped_to_each_calendar():
@@ -81,8 +97,8 @@ def test_a_backfill_is_chunked_and_clamped_to_each_calendar():
     assert chunks[0].ranges["claude_code_usage"][0] == end - dt.timedelta(days=99)
 
 
-def test_the_backfill_command_lands_every_day_through_the_running_instance(dagster_stack):
-    url, env, lake_dir, emu = dagster_stack
+def test_the_backfill_command_lands_every_day_through_the_running_instance(running_dagster):
+    url, env, lake_dir, emu = running_dagster
     first, last = TODAY - dt.timedelta(days=6), TODAY - dt.timedelta(days=3)
     completed = subprocess.run(
         [str(BIN / "claude-assets"), "backfill", "--from", str(first), "--to", str(last),

@@ -32,6 +32,15 @@ def test_a_user_can_widen_a_source_s_windows(monkeypatch):
         dt.timedelta(hours=30), dt.timedelta(hours=54))
 
 
+@pytest.mark.parametrize("setting", ["26", "soon,later", "0.001,0.002", "50,26"])
+def test_a_freshness_setting_that_cannot_work_says_how_to_write_it(monkeypatch, setting):
+    from claude_assets.client import ConfigurationError
+
+    monkeypatch.setenv("CLAUDE_ASSETS_FRESHNESS_TELEMETRY_HOURS", setting)
+    with pytest.raises(ConfigurationError, match="CLAUDE_ASSETS_FRESHNESS_TELEMETRY_HOURS"):
+        freshness_policy("telemetry")
+
+
 @pytest.mark.parametrize("hour,due", [(9, 4), (16, 3)])
 def test_engagement_day_d_minus_3_is_due_after_its_deadline(hour, due):
     now = dt.datetime(2026, 3, 20, hour, tzinfo=UTC)
