@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import re
 from typing import Optional
 
@@ -74,12 +73,3 @@ class Notifier(dg.ConfigurableResource):
             return response.is_success
         except Exception:  # noqa: BLE001 - a broken webhook must never break the sensor
             return False
-
-
-def notifier_from_env() -> Notifier:
-    """The notifier from `CLAUDE_ASSETS_ALERT_WEBHOOK_URL` and `CLAUDE_ASSETS_UI_URL`, as `EnvVar`s when set."""
-
-    def env(name: str):
-        return dg.EnvVar(name) if os.environ.get(name) else None
-
-    return Notifier(webhook_url=env("CLAUDE_ASSETS_ALERT_WEBHOOK_URL"), ui_url=env("CLAUDE_ASSETS_UI_URL"))

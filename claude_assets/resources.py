@@ -1,4 +1,4 @@
-"""Dagster resources: the two API keys and the lake.
+"""Dagster resources: the two API keys, the lake, the telemetry folder and the notifier.
 
 Keys come from `EnvVar`s, so the Dagster UI shows the variable's name and never its value. A key
 that is not set at all is left empty here, so the asset that needs it fails with our own message
@@ -13,6 +13,7 @@ from typing import Optional
 import dagster as dg
 from pydantic import Field, PrivateAttr
 
+from claude_assets.alerts import Notifier
 from claude_assets.client import DEFAULT_BASE_URL, ApiClient, ApiKey, KeyKind
 from claude_assets.lake import Lake
 
@@ -106,4 +107,5 @@ def resources_from_env() -> dict:
         ),
         "lake": LakeResource(base_dir=data_dir),
         "telemetry": TelemetryResource(base_dir=_env("CLAUDE_ASSETS_TELEMETRY_DIR") or DEFAULT_TELEMETRY_DIR),
+        "notifier": Notifier(webhook_url=_env("CLAUDE_ASSETS_ALERT_WEBHOOK_URL"), ui_url=_env("CLAUDE_ASSETS_UI_URL")),
     }
