@@ -38,10 +38,6 @@ class Lake:
     def day_path(self, asset: str, day: dt.date) -> str:
         return f"{self.root}/{asset}/date={day.isoformat()}/{FILE_NAME}"
 
-    def uri(self, path: str) -> str:
-        """A path a person can paste: the fsspec protocol plus the path."""
-        return path if self._local else self.fs.unstrip_protocol(path)
-
     def write_day(self, asset: str, day: dt.date, table: pa.Table, info: dict) -> str:
         """Atomically replace one day of one asset; `info` is stored in the file's key-value metadata."""
         schema = table.schema.with_metadata({**(table.schema.metadata or {}), META_KEY: json.dumps(info).encode()})

@@ -29,7 +29,6 @@ class RateLimiter:
         self._lock = threading.Lock()
         self._clock = clock
         self._sleep = sleep
-        self.waited_s = 0.0
 
     def acquire(self) -> None:
         """Block until this caller's slot comes up."""
@@ -38,7 +37,6 @@ class RateLimiter:
             slot = max(now, self._next)
             self._next = slot + self._interval
             wait = slot - now
-            self.waited_s += wait
         if wait > 0:
             self._sleep(wait)
 
