@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install clean
+.PHONY: demo test ui install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ install: $(STAMP)
 ## Start the embedded emulator, materialize the last 7 available days, print what landed, stop.
 demo: $(STAMP)
 	$(BIN)/claude-assets demo
+
+## The Dagster UI against the emulator; Ctrl-C stops both.
+ui: $(STAMP)
+	$(BIN)/claude-assets ui
 
 ## Run the whole test suite (what CI runs).
 test: $(STAMP)

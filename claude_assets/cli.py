@@ -46,6 +46,13 @@ def main(argv: list[str] | None = None) -> int:
     backfill.add_argument("--chunk-days", type=int, default=92, help="days per backfill (default 92)")
     backfill.set_defaults(run=_run_backfill)
 
+    ui = commands.add_parser("ui", help="the Dagster UI (dagster dev) against the embedded emulator; Ctrl-C stops both")
+    ui.add_argument("--port", type=int, default=3000, help="the UI's port on 127.0.0.1 (default 3000)")
+    ui.add_argument("--data-dir", default="./data", help="where the lake is written (default ./data)")
+    ui.add_argument("--dagster-home", default="./.dagster_home", help="Dagster instance folder (default ./.dagster_home)")
+    ui.add_argument("--users", type=int, default=50, help="synthetic organization size (default 50)")
+    ui.set_defaults(run=_run_ui)
+
     status = commands.add_parser(
         "status", help="newest day, day due, missing days, freshness and last failure of every asset (needs DAGSTER_HOME)"
     )
@@ -70,6 +77,12 @@ def _run_status(args: argparse.Namespace) -> int:
     from claude_assets.status import run_status
 
     return run_status()
+
+
+def _run_ui(args: argparse.Namespace) -> int:
+    from claude_assets.ui import run_ui
+
+    return run_ui(port=args.port, data_dir=args.data_dir, dagster_home=args.dagster_home, users=args.users)
 
 
 def _run_demo(args: argparse.Namespace) -> int:
