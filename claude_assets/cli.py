@@ -30,9 +30,7 @@ def main(argv: list[str] | None = None) -> int:
 
     demo = commands.add_parser("demo", help="start the emulator, materialize the last days of every asset, show them")
     demo.add_argument("--days", type=int, default=7, help="how many of the newest available days (default 7)")
-    demo.add_argument("--data-dir", default="./data", help="where the lake is written (default ./data)")
-    demo.add_argument("--dagster-home", default="./.dagster_home", help="Dagster instance folder (default ./.dagster_home)")
-    demo.add_argument("--users", type=int, default=50, help="synthetic organization size (default 50)")
+    _emulated_deployment_arguments(demo)
     demo.set_defaults(run=_run_demo)
 
     backfill = commands.add_parser(
@@ -48,9 +46,7 @@ def main(argv: list[str] | None = None) -> int:
 
     ui = commands.add_parser("ui", help="the Dagster UI (dagster dev) against the embedded emulator; Ctrl-C stops both")
     ui.add_argument("--port", type=int, default=3000, help="the UI's port on 127.0.0.1 (default 3000)")
-    ui.add_argument("--data-dir", default="./data", help="where the lake is written (default ./data)")
-    ui.add_argument("--dagster-home", default="./.dagster_home", help="Dagster instance folder (default ./.dagster_home)")
-    ui.add_argument("--users", type=int, default=50, help="synthetic organization size (default 50)")
+    _emulated_deployment_arguments(ui)
     ui.set_defaults(run=_run_ui)
 
     status = commands.add_parser(
@@ -60,6 +56,13 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     return args.run(args)
+
+
+def _emulated_deployment_arguments(parser: argparse.ArgumentParser) -> None:
+    """What `demo` and `ui` share: where the lake and the Dagster instance live, and the org's size."""
+    parser.add_argument("--data-dir", default="./data", help="where the lake is written (default ./data)")
+    parser.add_argument("--dagster-home", default="./.dagster_home", help="Dagster instance folder (default ./.dagster_home)")
+    parser.add_argument("--users", type=int, default=50, help="synthetic organization size (default 50)")
 
 
 def _run_backfill(args: argparse.Namespace) -> int:

@@ -9,12 +9,14 @@ materialize` command, and shows what landed in the lake.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Iterator
 
 import pandas as pd
 
@@ -35,20 +37,24 @@ STEPS = [(e.assets, e.calendar) for e in ENDPOINTS] + [
 ]
 
 
-def run_demo(*, days: int, data_dir: str, dagster_home: str, users: int) -> int:
+@contextlib.contextmanager
+def emulated_deployment(*, data_dir: str, dagster_home: str, users: int, telemetry_days: int) -> Iterator[dict]:
+    """The emulator running, its telemetry written, and the environment a deployment would set for it.
+
+    Yields that environment (plus `os.environ`); `make demo` and `make ui` both run Dagster in it.
+    """
     data = Path(data_dir).resolve()
     home = Path(dagster_home).resolve()
     home.mkdir(parents=True, exist_ok=True)
-    telemetry = data.parent / "telemetry" / "emulator"  # the demo's own, rewritten on every run
+    telemetry = data.parent / "telemetry" / "emulator"  # the emulator's own, rewritten on every run
     shutil.rmtree(telemetry, ignore_errors=True)
-    dagster = shutil.which("dagster", path=os.path.dirname(sys.executable)) or "dagster"
     with Emulator(EmulatorConfig(users=users, rate_limit_per_minute=DEMO_RATE_LIMIT)) as emu:
         print(f"Emulator for a synthetic organization of {users} users at {emu.url}, allowing "
-              f"{DEMO_RATE_LIMIT} requests a minute per API (the real Enterprise default is 60)")
+              f"{DEMO_RATE_LIMIT} requests a minute per API (the real Enterprise default is 60)", flush=True)
         newest = dt.date.fromisoformat(calendars.TELEMETRY.partitions_def().get_last_partition_key())
-        truth = write_telemetry(emu.org, telemetry, newest - dt.timedelta(days=days + 3), newest)
-        print(f"Telemetry its Claude Code clients exported: {truth.lines:,} OTLP/JSON lines in {telemetry}")
-        env = {
+        truth = write_telemetry(emu.org, telemetry, newest - dt.timedelta(days=telemetry_days), newest)
+        print(f"Telemetry its Claude Code clients exported: {truth.lines:,} OTLP/JSON lines in {telemetry}", flush=True)
+        yield {
             **os.environ,
             "ANTHROPIC_BASE_URL": emu.url,
             "ANTHROPIC_ADMIN_API_KEY": emu.admin_key,
@@ -59,6 +65,18 @@ def run_demo(*, days: int, data_dir: str, dagster_home: str, users: int) -> int:
             "CLAUDE_ASSETS_ADMIN_REQUESTS_PER_MINUTE": str(DEMO_RATE_LIMIT),
             "CLAUDE_ASSETS_ANALYTICS_REQUESTS_PER_MINUTE": str(DEMO_RATE_LIMIT),
         }
+
+
+def dagster_command() -> str:
+    """The `dagster` of this environment, also when the venv is not activated."""
+    return shutil.which("dagster", path=os.path.dirname(sys.executable)) or "dagster"
+
+
+def run_demo(*, days: int, data_dir: str, dagster_home: str, users: int) -> int:
+    data, home = Path(data_dir).resolve(), Path(dagster_home).resolve()
+    dagster = dagster_command()
+    with emulated_deployment(data_dir=data_dir, dagster_home=dagster_home, users=users,
+                             telemetry_days=days + 3) as env:
         failed = []
         for assets, calendar in STEPS:
             last = dt.date.fromisoformat(calendar.partitions_def().get_last_partition_key())

@@ -36,7 +36,8 @@ def test_the_ui_starts_against_the_emulator_and_ctrl_c_stops_it(tmp_path):
         output = process.communicate(timeout=90)[0]
     assert process.returncode == 0, output[-2000:]
     assert f"http://127.0.0.1:{port}" in output and "Stopped the Dagster UI and the emulator." in output
-    emulator_url = next(line.split(" at ")[1].split(";")[0] for line in output.splitlines() if "Emulator of a" in line)
+    emulator_url = next(line.split(" at ")[1].split(",")[0] for line in output.splitlines()
+                        if line.startswith("Emulator for a synthetic organization"))
     try:
         httpx.get(f"{emulator_url}/_emulator/stats", timeout=2)
         raise AssertionError("the emulator is still answering")
