@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test ui install clean
+.PHONY: demo test ui install system-packages clean
+# What the end-to-end tests start besides Python: headless Chromium for the UI test, PostgreSQL for the deployment test.
+SYSTEM_PACKAGES := chromium chromium-driver postgresql
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +24,17 @@ demo: $(STAMP)
 ui: $(STAMP)
 	$(BIN)/claude-assets ui
 
+## Debian packages the tests need, installed with apt-get when missing (as root, or through sudo).
+system-packages:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages for the tests:" $$missing; \
+		sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
 ## Run the whole test suite (what CI runs).
-test: $(STAMP)
+test: $(STAMP) system-packages
 	$(BIN)/python -m pytest
 
 clean:

@@ -2,81 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import os
-import socket
 import subprocess
-import sys
-import time
-from pathlib import Path
 
-import httpx
 import pytest
 
 from claude_assets.backfill import plan
 from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets.lake import Lake
 from claude_assets_tests.helpers import TODAY
-
-REPO = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def dagster_stack(tmp_path: Path, emu: Emulator, extra_env: dict | None = None, webserver: bool = True):
-    """A Dagster daemon (and webserver) on loopback against workspace.yaml and `emu`, as an operator runs them."""
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    port = free_port()
-    env = {
-        **os.environ,
-        "DAGSTER_HOME": str(home),
-        "ANTHROPIC_BASE_URL": emu.url,
-        "ANTHROPIC_ADMIN_API_KEY": emu.admin_key,
-        "ANTHROPIC_ANALYTICS_API_KEY": emu.analytics_key,
-        "CLAUDE_ASSETS_DATA_DIR": str(tmp_path / "lake"),
-        "CLAUDE_ASSETS_TELEMETRY_DIR": str(tmp_path / "telemetry"),
-        **(extra_env or {}),
-    }
-    logs = open(tmp_path / "dagster.log", "w")
-    commands = [[str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"]]
-    if webserver:
-        commands.append([str(BIN / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)])
-    processes = [subprocess.Popen(c, cwd=REPO, env=env, stdout=logs, stderr=subprocess.STDOUT) for c in commands]
-    url = f"http://127.0.0.1:{port}"
-    try:
-        if webserver:
-            wait_for(lambda: _answers(f"{url}/server_info"), 120, "the webserver did not start", tmp_path)
-        yield url, env, tmp_path / "lake"
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=60)
-        logs.close()
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=2).status_code == 200
-    except httpx.TransportError:
-        return False
-
-
-def wait_for(condition, seconds: float, failure: str, tmp_path: Path):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(1)
-    pytest.fail(f"{failure}; last log lines:\n" + (tmp_path / "dagster.log").read_text()[-3000:])
+from claude_assets_tests.stack import BIN, dagster_stack, free_port
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from claude_assets_tests.test_backfill_cli import REPO, free_port
+from claude_assets_tests.stack import REPO, free_port
 
 
 def test_the_ui_starts_against_the_emulator_and_ctrl_c_stops_it(tmp_path):
