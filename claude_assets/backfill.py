@@ -12,11 +12,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import time
-from typing import Callable
+from typing import Callable, Sequence
 
 import httpx
 
 from claude_assets.endpoints import ENDPOINTS
+from claude_assets.organizations import DEFAULT, Organization
 
 DONE = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
 SUCCEEDED = {"COMPLETED", "COMPLETED_SUCCESS"}
@@ -48,20 +49,21 @@ class BackfillError(Exception):
 class Chunk:
     start: dt.date
     end: dt.date
-    ranges: dict[str, tuple[dt.date, dt.date]]  # asset -> first and last day of this chunk it can hold
+    ranges: dict[str, tuple[dt.date, dt.date]]  # asset key (`acme/api_cost`) -> first and last day it can hold
 
 
-def asset_ranges(select: list[str] | None) -> dict[str, tuple[dt.date, dt.date]]:
-    """Each selected raw asset's first and last partition today."""
-    ranges = {}
+def asset_ranges(select: list[str] | None, orgs: Sequence[Organization] = (DEFAULT,)) -> dict[str, tuple[dt.date, dt.date]]:
+    """Each selected raw asset's first and last partition today, for every organization in `orgs`."""
+    ranges, known = {}, set()
     for endpoint in ENDPOINTS:
         partitions = endpoint.calendar.partitions_def()
         first = dt.date.fromisoformat(partitions.get_first_partition_key())
         last = dt.date.fromisoformat(partitions.get_last_partition_key())
         for asset in endpoint.assets:
+            known.add(asset)
             if not select or asset in select:
-                ranges[asset] = (first, last)
-    unknown = sorted(set(select or []) - set(ranges))
+                ranges.update({org.key(asset).to_user_string(): (first, last) for org in orgs})
+    unknown = sorted(set(select or []) - known)
     if unknown:
         raise BackfillError(f"Unknown assets: {', '.join(unknown)}. Known: {', '.join(a for e in ENDPOINTS for a in e.assets)}")
     return ranges
@@ -107,7 +109,7 @@ class Webserver:
     def launch(self, chunk: Chunk, title: str) -> str:
         params = {
             "partitionsByAssets": [
-                {"assetKey": {"path": [asset]}, "partitions": {"range": {"start": a.isoformat(), "end": b.isoformat()}}}
+                {"assetKey": {"path": asset.split("/")}, "partitions": {"range": {"start": a.isoformat(), "end": b.isoformat()}}}
                 for asset, (a, b) in sorted(chunk.ranges.items())
             ],
             "title": title,
@@ -130,6 +132,7 @@ def run_backfill(
     start: dt.date,
     end: dt.date,
     select: list[str] | None,
+    orgs: Sequence[Organization],
     url: str,
     chunk_days: int,
     poll_s: float = 5.0,
@@ -137,7 +140,7 @@ def run_backfill(
 ) -> int:
     if end < start:
         raise BackfillError(f"--to {end} is before --from {start}.")
-    chunks = plan(start, end, asset_ranges(select), chunk_days)
+    chunks = plan(start, end, asset_ranges(select, orgs), chunk_days)
     if not chunks:
         say(f"Nothing to do: no selected asset has partitions between {start} and {end}.")
         return 0

@@ -14,21 +14,22 @@ import dagster as dg
 import pyarrow as pa
 
 from claude_assets.lake import Lake
+from claude_assets.organizations import DEFAULT, Organization
 from claude_assets.tables import Table
 
 UNIQUE = "unique_natural_key"
 NON_NEGATIVE = "non_negative_counts"
 
 
-def table_check_specs(table: Table) -> list[dg.AssetCheckSpec]:
+def table_check_specs(table: Table, org: Organization = DEFAULT) -> list[dg.AssetCheckSpec]:
     counters = [c.name for c in table.columns if c.type == pa.int64()]
     return [
         dg.AssetCheckSpec(
-            UNIQUE, asset=table.asset,
+            UNIQUE, asset=org.key(table.asset),
             description=f"No two rows of a day share the natural key ({', '.join(table.natural_key)}).",
         ),
         dg.AssetCheckSpec(
-            NON_NEGATIVE, asset=table.asset,
+            NON_NEGATIVE, asset=org.key(table.asset),
             description=f"Counters are never negative ({len(counters)} columns).",
         ),
     ]
@@ -45,18 +46,20 @@ def day_findings(table: Table, rows: pa.Table) -> dict:
     }
 
 
-def table_check_results(table: Table, findings: dict[dt.date, dict]) -> list[dg.AssetCheckResult]:
+def table_check_results(
+    table: Table, findings: dict[dt.date, dict], org: Organization = DEFAULT
+) -> list[dg.AssetCheckResult]:
     """One result per check over the days a run wrote, naming the failing days."""
     duplicates = {d.isoformat(): f[UNIQUE] for d, f in sorted(findings.items()) if f[UNIQUE]}
     negatives = {d.isoformat(): f[NON_NEGATIVE] for d, f in sorted(findings.items()) if f[NON_NEGATIVE]}
     checked = {"days_checked": len(findings)}
     return [
         dg.AssetCheckResult(
-            asset_key=table.asset, check_name=UNIQUE, passed=not duplicates,
+            asset_key=org.key(table.asset), check_name=UNIQUE, passed=not duplicates,
             metadata={**checked, "duplicate_rows_by_day": dg.MetadataValue.json(duplicates)},
         ),
         dg.AssetCheckResult(
-            asset_key=table.asset, check_name=NON_NEGATIVE, passed=not negatives,
+            asset_key=org.key(table.asset), check_name=NON_NEGATIVE, passed=not negatives,
             metadata={**checked, "negative_values_by_day": dg.MetadataValue.json(negatives)},
         ),
     ]
@@ -72,19 +75,28 @@ CLAUDE_CODE_PAIRS = {  # claude_code_usage column -> enterprise_user_activity co
 DAYS_COMPARED = 7
 
 
-@dg.asset_check(
-    asset="enterprise_user_activity",
-    additional_deps=["claude_code_usage"],
-    required_resource_keys={"lake"},
-    description=(
-        "For the newest days both APIs have, each user's Claude Code totals in the Enterprise users endpoint "
-        "match the Claude Code Analytics report (summed over terminals). The two APIs cover different "
-        "populations (first-party API traffic vs claude.ai Enterprise seats), so only users present in both "
-        "are compared, and a mismatch is a warning."
-    ),
-)
-def claude_code_agrees_across_apis(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-    lake: Lake = context.resources.lake.get_lake()
+def cross_api_check(org: Organization = DEFAULT) -> dg.AssetChecksDefinition:
+    """The organization's check that its two APIs agree on each user's Claude Code totals."""
+
+    @dg.asset_check(
+        asset=org.key("enterprise_user_activity"),
+        additional_deps=[org.key("claude_code_usage")],
+        required_resource_keys={org.resource("lake")},
+        name="claude_code_agrees_across_apis",
+        description=(
+            "For the newest days both APIs have, each user's Claude Code totals in the Enterprise users endpoint "
+            "match the Claude Code Analytics report (summed over terminals). The two APIs cover different "
+            "populations (first-party API traffic vs claude.ai Enterprise seats), so only users present in both "
+            "are compared, and a mismatch is a warning."
+        ),
+    )
+    def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+        return compare_claude_code(getattr(context.resources, org.resource("lake")).get_lake())
+
+    return _check
+
+
+def compare_claude_code(lake: Lake) -> dg.AssetCheckResult:
     common = sorted(set(lake.days("claude_code_usage")) & set(lake.days("enterprise_user_activity")))[-DAYS_COMPARED:]
     mismatches: dict[str, dict] = {}
     compared = 0
@@ -109,3 +121,6 @@ def claude_code_agrees_across_apis(context: dg.AssetCheckExecutionContext) -> dg
             "mismatches (report minus enterprise)": dg.MetadataValue.json(mismatches),
         },
     )
+
+
+claude_code_agrees_across_apis = cross_api_check()

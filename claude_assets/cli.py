@@ -39,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     backfill.add_argument("--from", dest="start", required=True, type=dt.date.fromisoformat, help="first day, YYYY-MM-DD")
     backfill.add_argument("--to", dest="end", required=True, type=dt.date.fromisoformat, help="last day, YYYY-MM-DD")
     backfill.add_argument("--select", help="comma-separated assets (default: every raw asset)")
+    backfill.add_argument("--org", action="append", dest="orgs",
+                          help="organization of CLAUDE_ASSETS_ORGANIZATIONS to backfill (repeatable; default: all)")
     backfill.add_argument("--url", default=os.environ.get("DAGSTER_WEBSERVER_URL", "http://127.0.0.1:3000"),
                           help="the Dagster webserver (default $DAGSTER_WEBSERVER_URL or http://127.0.0.1:3000)")
     backfill.add_argument("--chunk-days", type=int, default=92, help="days per backfill (default 92)")
@@ -67,11 +69,13 @@ def _emulated_deployment_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _run_backfill(args: argparse.Namespace) -> int:
     from claude_assets.backfill import BackfillError, run_backfill
+    from claude_assets.organizations import OrganizationsConfigError, named
 
     select = [name.strip() for name in args.select.split(",") if name.strip()] if args.select else None
     try:
-        return run_backfill(start=args.start, end=args.end, select=select, url=args.url, chunk_days=args.chunk_days)
-    except BackfillError as exc:
+        return run_backfill(start=args.start, end=args.end, select=select, orgs=named(args.orgs), url=args.url,
+                            chunk_days=args.chunk_days)
+    except (BackfillError, OrganizationsConfigError) as exc:
         print(f"claude-assets backfill: {exc}", file=sys.stderr)
         return 2
 

@@ -1,32 +1,46 @@
-"""The `claude_assets` code location: `dagster dev -m claude_assets.definitions` or workspace.yaml."""
+"""The `claude_assets` code location: `dagster dev -m claude_assets.definitions` or workspace.yaml.
+
+One set of assets per organization (organizations.py): by default one, configured by the
+environment, with plain asset keys; with CLAUDE_ASSETS_ORGANIZATIONS, each named organization's
+assets under its name.
+"""
 
 import dagster as dg
 
-from claude_assets.assets.raw import API_TAG, raw_assets
-from claude_assets.assets.history import claude_code_user_daily
-from claude_assets.assets.organization import cost_reconciliation, org_daily_overview
-from claude_assets.assets.telemetry import claude_code_telemetry
+from claude_assets import organizations
+from claude_assets.assets.history import build_user_daily
+from claude_assets.assets.organization import build_cost_reconciliation, build_org_daily_overview
+from claude_assets.assets.raw import API_TAG, build_raw_assets
+from claude_assets.assets.telemetry import build_telemetry_asset
 from claude_assets.automation import automation_sensor, provisional_refetch, with_automation
-from claude_assets.checks import claude_code_agrees_across_apis
+from claude_assets.checks import cross_api_check
 from claude_assets.freshness import lag_checks, with_freshness
 from claude_assets.resources import resources_from_env
 from claude_assets.sensors import sensors
 
-# Steps that call the same API share one rate budget, so a run executes at most one of them at a
-# time, while steps of the Admin and the Enterprise API overlap.
+# Steps that call the same API for the same organization share one rate budget, so a run executes
+# at most one of them at a time, while other APIs and organizations overlap. Across runs, the
+# instance's pools do the same (deploy/dagster.yaml).
 executor = dg.multiprocess_executor.configured(
     {"tag_concurrency_limits": [{"key": API_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1}]}
 )
 
-assets = with_automation(with_freshness(
-    [*raw_assets, claude_code_telemetry, claude_code_user_daily, org_daily_overview, cost_reconciliation]
-))
 
-defs = dg.Definitions(
-    assets=assets,
-    asset_checks=[claude_code_agrees_across_apis, *lag_checks(assets)],
-    resources=resources_from_env(),
-    executor=executor,
-    schedules=[provisional_refetch(group, assets) for group in ("enterprise_usage_cost", "admin_usage_cost")],
-    sensors=[*sensors, automation_sensor],
-)
+def organization_assets(org: organizations.Organization) -> list[dg.AssetsDefinition]:
+    return [*build_raw_assets(org), build_telemetry_asset(org), build_user_daily(org),
+            build_org_daily_overview(org), build_cost_reconciliation(org)]
+
+
+def build_definitions(orgs: list[organizations.Organization]) -> dg.Definitions:
+    assets = with_automation(with_freshness([a for org in orgs for a in organization_assets(org)]))
+    return dg.Definitions(
+        assets=assets,
+        asset_checks=[*(cross_api_check(org) for org in orgs), *lag_checks(assets)],
+        resources=resources_from_env(orgs),
+        executor=executor,
+        schedules=[provisional_refetch(group, assets) for group in ("enterprise_usage_cost", "admin_usage_cost")],
+        sensors=[*sensors, automation_sensor],
+    )
+
+
+defs = build_definitions(organizations.configured())

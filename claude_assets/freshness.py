@@ -73,9 +73,11 @@ def missing_days(calendar: Calendar, materialized: set[str], first_partition: dt
     return [d for d in days if d.isoformat() not in materialized]
 
 
-def lag_check(asset: str, calendar: Calendar) -> dg.AssetChecksDefinition:
+def lag_check(asset: str | dg.AssetKey, calendar: Calendar) -> dg.AssetChecksDefinition:
+    key = dg.AssetKey.from_coercible(asset)
+
     @dg.asset_check(
-        asset=asset,
+        asset=key,
         name=LAG_CHECK,
         description=f"The newest day due ({calendar.lag_days} day(s) back, after {calendar.deadline_hour:02d}:00 UTC) "
         "is materialized and no day inside the history window is missing.",
@@ -84,7 +86,7 @@ def lag_check(asset: str, calendar: Calendar) -> dg.AssetChecksDefinition:
     def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
         now = dt.datetime.now(dt.timezone.utc)
         partitions = calendar.partitions_def()
-        materialized = context.instance.get_materialized_partitions(dg.AssetKey(asset))
+        materialized = context.instance.get_materialized_partitions(key)
         first = dt.date.fromisoformat(partitions.get_first_partition_key())
         missing = missing_days(calendar, materialized, first, now)
         newest = calendar.newest_due(now)
@@ -107,6 +109,6 @@ def lag_check(asset: str, calendar: Calendar) -> dg.AssetChecksDefinition:
 def lag_checks(assets: list) -> list[dg.AssetChecksDefinition]:
     """One partition-lag check per partitioned asset, from its group's calendar."""
     return [
-        lag_check(spec.key.to_user_string(), calendars.of(spec))
+        lag_check(spec.key, calendars.of(spec))
         for assets_def in assets for spec in assets_def.specs if spec.partitions_def is not None
     ]

@@ -1,7 +1,7 @@
 """Dagster resources: the two API keys, the lake, the telemetry folder and the notifier.
 
-Keys come from `EnvVar`s, so the Dagster UI shows the variable's name and never its value. A key
-that is not set at all is left empty here, so the asset that needs it fails with our own message
+Each organization (organizations.py) has its own four. Keys come from `EnvVar`s, so the Dagster
+UI shows the variable's name and never its value. A key that is not set at all is left empty here, so the asset that needs it fails with our own message
 (which variable, which key, where to create it) and assets that do not need it still run.
 """
 
@@ -16,9 +16,7 @@ from pydantic import Field, PrivateAttr
 from claude_assets.alerts import Notifier
 from claude_assets.client import DEFAULT_BASE_URL, ApiClient, ApiKey, KeyKind
 from claude_assets.lake import Lake
-
-DEFAULT_DATA_DIR = "./data"
-DEFAULT_TELEMETRY_DIR = "./telemetry"
+from claude_assets.organizations import DEFAULT, Organization
 
 
 class _AnthropicApi(dg.ConfigurableResource):
@@ -29,6 +27,7 @@ class _AnthropicApi(dg.ConfigurableResource):
         description="Client-side pace shared by every request of this organization and key kind; 0 turns it off. "
         "The Enterprise Analytics API allows 60 a minute unless your account team raised it.",
     )
+    key_env_var: Optional[str] = Field(default=None, description="The variable the key comes from, named in errors.")
     organization: Optional[str] = Field(
         default=None, description="A name for the organization: clients with the same name share one rate budget."
     )
@@ -42,7 +41,7 @@ class _AnthropicApi(dg.ConfigurableResource):
         """The resource's client; the key is checked (present, right kind) before any request."""
         if self._client is None:
             self._client = ApiClient(
-                ApiKey(self.api_key, self._kind),
+                ApiKey(self.api_key, self._kind, self.key_env_var),
                 self.base_url,
                 requests_per_minute=self.requests_per_minute,
                 organization=self.organization,
@@ -72,7 +71,7 @@ class AnalyticsApiResource(_AnthropicApi):
 class LakeResource(dg.ConfigurableResource):
     """Where the Parquet lake lives: a folder or an fsspec URL (`s3://...`, `memory://...`)."""
 
-    base_dir: str = DEFAULT_DATA_DIR
+    base_dir: str = DEFAULT.data_dir
 
     def get_lake(self) -> Lake:
         return Lake(self.base_dir)
@@ -81,7 +80,7 @@ class LakeResource(dg.ConfigurableResource):
 class TelemetryResource(dg.ConfigurableResource):
     """Where an OpenTelemetry Collector's file exporter writes Claude Code metrics (folder or fsspec URL)."""
 
-    base_dir: str = DEFAULT_TELEMETRY_DIR
+    base_dir: str = DEFAULT.telemetry_dir
 
 
 def _env(name: str):
@@ -89,23 +88,23 @@ def _env(name: str):
     return dg.EnvVar(name) if os.environ.get(name) else None
 
 
-def _pace(kind: str) -> float:
-    """`CLAUDE_ASSETS_<KIND>_REQUESTS_PER_MINUTE`, for organizations whose limit was raised (0 = no pacing)."""
-    return float(os.environ.get(f"CLAUDE_ASSETS_{kind}_REQUESTS_PER_MINUTE") or 60)
+def organization_resources(org: Organization) -> dict:
+    """One organization's resources, under its resource keys (`lake`, or `acme_lake` when there are several)."""
+    def api(resource: type[_AnthropicApi], kind: str, key_env: str) -> _AnthropicApi:
+        return resource(api_key=_env(key_env), key_env_var=key_env, base_url=org.base_url, organization=org.name,
+                        requests_per_minute=org.requests_per_minute(kind))
 
-
-def resources_from_env() -> dict:
-    """The resources as the code location configures them from the environment."""
-    base_url = dg.EnvVar("ANTHROPIC_BASE_URL") if os.environ.get("ANTHROPIC_BASE_URL") else DEFAULT_BASE_URL
-    data_dir = dg.EnvVar("CLAUDE_ASSETS_DATA_DIR") if os.environ.get("CLAUDE_ASSETS_DATA_DIR") else DEFAULT_DATA_DIR
     return {
-        "admin_api": AdminApiResource(
-            api_key=_env(KeyKind.ADMIN.env_var), base_url=base_url, requests_per_minute=_pace("ADMIN")
-        ),
-        "analytics_api": AnalyticsApiResource(
-            api_key=_env(KeyKind.ANALYTICS.env_var), base_url=base_url, requests_per_minute=_pace("ANALYTICS")
-        ),
-        "lake": LakeResource(base_dir=data_dir),
-        "telemetry": TelemetryResource(base_dir=_env("CLAUDE_ASSETS_TELEMETRY_DIR") or DEFAULT_TELEMETRY_DIR),
-        "notifier": Notifier(webhook_url=_env("CLAUDE_ASSETS_ALERT_WEBHOOK_URL"), ui_url=_env("CLAUDE_ASSETS_UI_URL")),
+        org.resource("admin_api"): api(AdminApiResource, "admin", org.admin_key_env),
+        org.resource("analytics_api"): api(AnalyticsApiResource, "analytics", org.analytics_key_env),
+        org.resource("lake"): LakeResource(base_dir=org.data_dir),
+        org.resource("telemetry"): TelemetryResource(base_dir=org.telemetry_dir),
     }
+
+
+def resources_from_env(organizations: list[Organization]) -> dict:
+    """The resources of every organization, and the notifier they share."""
+    resources = {"notifier": Notifier(webhook_url=_env("CLAUDE_ASSETS_ALERT_WEBHOOK_URL"), ui_url=_env("CLAUDE_ASSETS_UI_URL"))}
+    for org in organizations:
+        resources.update(organization_resources(org))
+    return resources

@@ -54,6 +54,7 @@ def dagster_stack(tmp_path: Path, emu: Emulator, extra_env: dict | None = None, 
     try:
         if webserver:
             wait_for(lambda: _answers(f"{url}/server_info"), 120, "the webserver did not start", tmp_path)
+            wait_for(lambda: _location_loaded(url), 120, "the code location did not load", tmp_path)
         yield url, env, tmp_path / "lake"
     finally:
         for process in processes:
@@ -68,6 +69,15 @@ def _answers(url: str) -> bool:
         return httpx.get(url, timeout=2).status_code == 200
     except httpx.TransportError:
         return False
+
+
+LOCATIONS = "{ workspaceOrError { ... on Workspace { locationEntries { loadStatus } } } }"
+
+
+def _location_loaded(url: str) -> bool:
+    """The webserver has loaded workspace.yaml's code location (it answers before that, with no assets)."""
+    reply = httpx.post(f"{url}/graphql", json={"query": LOCATIONS}, timeout=10).json()
+    return all(e["loadStatus"] == "LOADED" for e in reply["data"]["workspaceOrError"]["locationEntries"])
 
 
 def wait_for(condition, seconds: float, failure: str, tmp_path: Path):

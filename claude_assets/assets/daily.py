@@ -15,6 +15,7 @@ import pyarrow as pa
 from claude_assets import calendars
 from claude_assets.assets.raw import column_schema
 from claude_assets.lake import Lake
+from claude_assets.organizations import DEFAULT, Organization
 from claude_assets.tables import Table
 
 Rows = pd.DataFrame | list[dict]
@@ -27,7 +28,7 @@ def read_day(lake: Lake, asset: str, day: dt.date) -> pd.DataFrame | None:
 
 
 def write_day(
-    lake: Lake, table: Table, day: dt.date, rows: pd.DataFrame | list[dict], **metadata
+    lake: Lake, table: Table, day: dt.date, rows: pd.DataFrame | list[dict], org: Organization = DEFAULT, **metadata
 ) -> tuple[dg.AssetMaterialization, pa.Table]:
     """Replace `day` of `table` in the lake with `rows` (typed by the table's schema); the event and what was written."""
     if isinstance(rows, pd.DataFrame):
@@ -36,7 +37,7 @@ def write_day(
         arrow = pa.Table.from_pylist(rows, schema=table.schema)
     path = lake.write_day(table.asset, day, arrow, {"fetched_at": dt.datetime.now(dt.timezone.utc).isoformat()})
     event = dg.AssetMaterialization(
-        asset_key=table.asset,
+        asset_key=org.key(table.asset),
         partition=day.isoformat(),
         metadata={"dagster/row_count": arrow.num_rows, "path": dg.MetadataValue.path(path), **metadata},
     )
@@ -50,25 +51,27 @@ def derived_daily_asset(
     inputs: list[str],
     compute: Callable[[dt.date, dict[str, pd.DataFrame | None]], tuple[Rows, dict]],
     description: str,
+    org: Organization = DEFAULT,
 ) -> dg.AssetsDefinition:
-    """A daily asset whose day is `compute(day, inputs)` -> (rows, extra metadata)."""
+    """A daily asset of `org` whose day is `compute(day, inputs)` -> (rows, extra metadata)."""
     partitions_def = calendar.partitions_def()
+    lake_resource = org.resource("lake")
     spec = dg.AssetSpec(
-        table.asset, group_name=group, description=description, kinds={"parquet", "pandas"},
-        partitions_def=partitions_def, deps=inputs, skippable=True,
+        org.key(table.asset), group_name=group, description=description, kinds={"parquet", "pandas"},
+        partitions_def=partitions_def, deps=[org.key(asset) for asset in inputs], skippable=True,
         metadata={"dagster/column_schema": column_schema(table), "natural_key": ", ".join(table.natural_key),
                   calendars.METADATA_KEY: calendar.name},
     )
 
     @dg.multi_asset(
-        name=table.asset,
+        name=org.op_name(table.asset),
         specs=[spec],
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
-        required_resource_keys={"lake"},
+        required_resource_keys={lake_resource},
     )
     def _asset(context: dg.AssetExecutionContext) -> Iterator[dg.AssetMaterialization]:
-        lake: Lake = context.resources.lake.get_lake()
+        lake: Lake = getattr(context.resources, lake_resource).get_lake()
         for key in context.partition_keys:
             day = dt.date.fromisoformat(key)
             found = {asset: read_day(lake, asset, day) for asset in inputs}
@@ -76,7 +79,7 @@ def derived_daily_asset(
             if not used:
                 context.log.warning(f"{table.asset} {key}: none of its inputs is in the lake for this day; wrote it empty")
             rows, metadata = compute(day, found)
-            event, _ = write_day(lake, table, day, rows, sources_used=", ".join(used) or "none", **metadata)
+            event, _ = write_day(lake, table, day, rows, org, sources_used=", ".join(used) or "none", **metadata)
             yield event
 
     return _asset

@@ -20,11 +20,13 @@ absent; the materialization says which sources each day used.
 
 import datetime as dt
 
+import dagster as dg
 import pandas as pd
 import pyarrow as pa
 
 from claude_assets import calendars
 from claude_assets.assets.daily import derived_daily_asset
+from claude_assets.organizations import DEFAULT, Organization
 from claude_assets.tables import Column, Table, count, day, text
 
 MEASURES = ("sessions", "lines_added", "lines_removed", "commits", "pull_requests", "edit_accepted", "edit_rejected",
@@ -158,6 +160,8 @@ def user_day(day_: dt.date, raw: dict[str, pd.DataFrame | None]) -> tuple[pd.Dat
     return frame, {f"rows_from_{s}": int((frame["source"] == s).sum()) for s in SOURCES}
 
 
-claude_code_user_daily = derived_daily_asset(
-    USER_DAILY, calendars.ENGAGEMENT, "claude_code_history", INPUTS, user_day, __doc__
-)
+def build_user_daily(org: Organization = DEFAULT) -> dg.AssetsDefinition:
+    return derived_daily_asset(USER_DAILY, calendars.ENGAGEMENT, "claude_code_history", INPUTS, user_day, __doc__, org)
+
+
+claude_code_user_daily = build_user_daily()

@@ -13,11 +13,13 @@ the sources it used.
 
 import datetime as dt
 
+import dagster as dg
 import pandas as pd
 import pyarrow as pa
 
 from claude_assets import calendars
 from claude_assets.assets.daily import derived_daily_asset
+from claude_assets.organizations import DEFAULT, Organization
 from claude_assets.tables import Column, Table, count, day, text
 
 GROUP = "organization"
@@ -118,16 +120,26 @@ def reconciliation_rows(day_: dt.date, raw: dict[str, pd.DataFrame | None]) -> p
     return frame[[c.name for c in RECONCILIATION.columns]]
 
 
-org_daily_overview = derived_daily_asset(
-    OVERVIEW, calendars.ENGAGEMENT, GROUP,
-    ["enterprise_summaries", "claude_code_user_daily", "claude_code_model_usage", "claude_code_telemetry",
-     "enterprise_cost", "api_cost"],
-    lambda day_, raw: ([overview_row(day_, raw)], {}),
-    OVERVIEW.description,
-)
-cost_reconciliation = derived_daily_asset(
-    RECONCILIATION, calendars.ENTERPRISE_USAGE_COST, GROUP,
-    ["claude_code_telemetry", "claude_code_model_usage", "enterprise_user_cost"],
-    lambda day_, raw: (reconciliation_rows(day_, raw), {}),
-    RECONCILIATION.description,
-)
+def build_org_daily_overview(org: Organization = DEFAULT) -> dg.AssetsDefinition:
+    return derived_daily_asset(
+        OVERVIEW, calendars.ENGAGEMENT, GROUP,
+        ["enterprise_summaries", "claude_code_user_daily", "claude_code_model_usage", "claude_code_telemetry",
+         "enterprise_cost", "api_cost"],
+        lambda day_, raw: ([overview_row(day_, raw)], {}),
+        OVERVIEW.description,
+        org,
+    )
+
+
+def build_cost_reconciliation(org: Organization = DEFAULT) -> dg.AssetsDefinition:
+    return derived_daily_asset(
+        RECONCILIATION, calendars.ENTERPRISE_USAGE_COST, GROUP,
+        ["claude_code_telemetry", "claude_code_model_usage", "enterprise_user_cost"],
+        lambda day_, raw: (reconciliation_rows(day_, raw), {}),
+        RECONCILIATION.description,
+        org,
+    )
+
+
+org_daily_overview = build_org_daily_overview()
+cost_reconciliation = build_cost_reconciliation()

@@ -17,6 +17,7 @@ from pydantic import Field
 from claude_assets import calendars
 from claude_assets.checks import table_check_results, table_check_specs
 from claude_assets.endpoints import ENDPOINTS, Endpoint
+from claude_assets.organizations import DEFAULT, Organization
 from claude_assets.sync import DayResult, SyncReport, sync_days
 from claude_assets.tables import Table
 
@@ -57,12 +58,13 @@ def _description(endpoint: Endpoint, table: Table) -> str:
     )
 
 
-def build_raw_asset(endpoint: Endpoint) -> dg.AssetsDefinition:
+def build_raw_asset(endpoint: Endpoint, org: Organization = DEFAULT) -> dg.AssetsDefinition:
     partitions_def = endpoint.calendar.partitions_def()
-    resource_key = RESOURCE_FOR_KIND[endpoint.key_kind.value]
+    kind = endpoint.key_kind.value
+    api_resource, lake_resource = org.resource(RESOURCE_FOR_KIND[kind]), org.resource("lake")
     specs = [
         dg.AssetSpec(
-            table.asset,
+            org.key(table.asset),
             group_name=endpoint.group,
             description=_description(endpoint, table),
             kinds={"parquet", "anthropic"},
@@ -70,7 +72,7 @@ def build_raw_asset(endpoint: Endpoint) -> dg.AssetsDefinition:
             skippable=True,
             metadata={
                 "endpoint": f"GET {endpoint.path}",
-                "api_key_env_var": endpoint.key_kind.env_var,
+                "api_key_env_var": org.admin_key_env if kind == "admin" else org.analytics_key_env,
                 calendars.METADATA_KEY: endpoint.calendar.name,
                 "natural_key": ", ".join(table.natural_key),
                 "dagster/column_schema": column_schema(table),
@@ -80,22 +82,22 @@ def build_raw_asset(endpoint: Endpoint) -> dg.AssetsDefinition:
     ]
 
     @dg.multi_asset(
-        name=endpoint.name,
+        name=org.op_name(endpoint.name),
         specs=specs,
-        check_specs=[spec for table in endpoint.tables for spec in table_check_specs(table)],
+        check_specs=[spec for table in endpoint.tables for spec in table_check_specs(table, org)],
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
-        required_resource_keys={resource_key, "lake"},
+        required_resource_keys={api_resource, lake_resource},
         can_subset=True,
-        op_tags={API_TAG: endpoint.key_kind.value},
-        pool=f"anthropic_{endpoint.key_kind.value}_api",
+        op_tags={API_TAG: org.pool(kind)},
+        pool=org.pool(kind),
     )
     def _sync(context: dg.AssetExecutionContext, config: SyncConfig):
-        client = getattr(context.resources, resource_key).get_client()
-        lake = context.resources.lake.get_lake()
+        client = getattr(context.resources, api_resource).get_client()
+        lake = getattr(context.resources, lake_resource).get_lake()
         days = [dt.date.fromisoformat(key) for key in context.partition_keys]
-        selected = [t.asset for t in endpoint.tables if dg.AssetKey(t.asset) in context.selected_asset_keys]
-        progress = _Progress(context, endpoint, selected, len(days))
+        selected = [t.asset for t in endpoint.tables if org.key(t.asset) in context.selected_asset_keys]
+        progress = _Progress(context, endpoint, org, selected, len(days))
         report = SyncReport(endpoint.name)
         for result in sync_days(
             endpoint,
@@ -111,8 +113,8 @@ def build_raw_asset(endpoint: Endpoint) -> dg.AssetsDefinition:
         yield progress.finish(report)
         for table in endpoint.tables:
             findings = {d.day: d.tables[table.asset].findings for d in report.of("written") if table.asset in d.tables}
-            for check in table_check_results(table, findings):
-                if dg.AssetCheckKey(dg.AssetKey(table.asset), check.check_name) in context.selected_asset_check_keys:
+            for check in table_check_results(table, findings, org):
+                if dg.AssetCheckKey(org.key(table.asset), check.check_name) in context.selected_asset_check_keys:
                     yield check
 
     return _sync
@@ -121,8 +123,9 @@ def build_raw_asset(endpoint: Endpoint) -> dg.AssetsDefinition:
 class _Progress:
     """Records each day in Dagster as it lands, and logs a progress line every few seconds."""
 
-    def __init__(self, context: dg.AssetExecutionContext, endpoint: Endpoint, selected: list[str], total: int):
-        self.context, self.endpoint, self.selected, self.total = context, endpoint, selected, total
+    def __init__(self, context: dg.AssetExecutionContext, endpoint: Endpoint, org: Organization, selected: list[str],
+                 total: int):
+        self.context, self.endpoint, self.org, self.selected, self.total = context, endpoint, org, selected, total
         self.done = 0
         self.last_log = time.monotonic()
 
@@ -137,7 +140,7 @@ class _Progress:
                 if written is None:
                     continue
                 yield dg.AssetMaterialization(
-                    asset_key=table.asset,
+                    asset_key=self.org.key(table.asset),
                     partition=day,
                     metadata={
                         "dagster/row_count": written.rows,
@@ -173,7 +176,7 @@ class _Progress:
         unavailable = {r.day.isoformat(): r.reason for r in report.of("unavailable")}
         self.context.log.info(f"{self.endpoint.name} done: {summary}")
         return dg.AssetObservation(
-            asset_key=(self.selected or self.endpoint.assets)[0],
+            asset_key=self.org.key((self.selected or self.endpoint.assets)[0]),
             metadata={
                 **{f"sync/{k}": v for k, v in summary.items()},
                 "sync/days_unavailable_list": dg.MetadataValue.json(unavailable),
@@ -181,4 +184,8 @@ class _Progress:
         )
 
 
-raw_assets = [build_raw_asset(endpoint) for endpoint in ENDPOINTS]
+def build_raw_assets(org: Organization = DEFAULT) -> list[dg.AssetsDefinition]:
+    return [build_raw_asset(endpoint, org) for endpoint in ENDPOINTS]
+
+
+raw_assets = build_raw_assets()

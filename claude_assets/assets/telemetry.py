@@ -16,6 +16,8 @@ from claude_assets import calendars
 from claude_assets.assets.daily import write_day
 from claude_assets.assets.raw import column_schema
 from claude_assets.checks import day_findings, table_check_results, table_check_specs
+from claude_assets.lake import Lake
+from claude_assets.organizations import DEFAULT, Organization
 from claude_assets.tables import Column, Table, count, day, text
 from claude_assets.telemetry import KEY_COLUMNS, MEASURE_COLUMNS, open_telemetry_dir, read_telemetry, telemetry_files
 
@@ -35,35 +37,46 @@ TELEMETRY_TABLE = Table(
 )
 
 
-@dg.multi_asset(
-    name="claude_code_telemetry",
-    specs=[
-        dg.AssetSpec(
-            TELEMETRY_TABLE.asset,
-            group_name="telemetry",
-            description=TELEMETRY_TABLE.description + "\n\nSource: OTLP/JSON lines files in CLAUDE_ASSETS_TELEMETRY_DIR.",
-            kinds={"parquet", "opentelemetry"},
-            partitions_def=calendars.TELEMETRY.partitions_def(),
-            skippable=True,
-            metadata={"dagster/column_schema": column_schema(TELEMETRY_TABLE),
-                      "natural_key": ", ".join(TELEMETRY_TABLE.natural_key),
-                      calendars.METADATA_KEY: calendars.TELEMETRY.name},
-        )
-    ],
-    check_specs=table_check_specs(TELEMETRY_TABLE),
-    partitions_def=calendars.TELEMETRY.partitions_def(),
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    required_resource_keys={"telemetry", "lake"},
-)
-def claude_code_telemetry(context: dg.AssetExecutionContext) -> Iterator:
-    days = [dt.date.fromisoformat(key) for key in context.partition_keys]
-    lake = context.resources.lake.get_lake()
-    fs, root = open_telemetry_dir(context.resources.telemetry.base_dir)
+def build_telemetry_asset(org: Organization = DEFAULT) -> dg.AssetsDefinition:
+    """The organization's telemetry asset, reading its own exporter folder."""
+    key, lake_resource, telemetry_resource = org.key(TELEMETRY_TABLE.asset), org.resource("lake"), org.resource("telemetry")
+
+    @dg.multi_asset(
+        name=org.op_name(TELEMETRY_TABLE.asset),
+        specs=[
+            dg.AssetSpec(
+                key,
+                group_name="telemetry",
+                description=TELEMETRY_TABLE.description + "\n\nSource: OTLP/JSON lines files in CLAUDE_ASSETS_TELEMETRY_DIR.",
+                kinds={"parquet", "opentelemetry"},
+                partitions_def=calendars.TELEMETRY.partitions_def(),
+                skippable=True,
+                metadata={"dagster/column_schema": column_schema(TELEMETRY_TABLE),
+                          "natural_key": ", ".join(TELEMETRY_TABLE.natural_key),
+                          calendars.METADATA_KEY: calendars.TELEMETRY.name},
+            )
+        ],
+        check_specs=table_check_specs(TELEMETRY_TABLE, org),
+        partitions_def=calendars.TELEMETRY.partitions_def(),
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        required_resource_keys={telemetry_resource, lake_resource},
+    )
+    def _telemetry(context: dg.AssetExecutionContext) -> Iterator:
+        base_dir = getattr(context.resources, telemetry_resource).base_dir
+        lake = getattr(context.resources, lake_resource).get_lake()
+        yield from read_into_lake(context, [dt.date.fromisoformat(k) for k in context.partition_keys], base_dir, lake, org)
+
+    return _telemetry
+
+
+def read_into_lake(context, days: list[dt.date], base_dir: str, lake: Lake, org: Organization) -> Iterator:
+    """Read the exporter files once for all `days`, write each day, then record what was read and the checks."""
+    fs, root = open_telemetry_dir(base_dir)
     since = dt.datetime.combine(days[0], dt.time(), tzinfo=dt.timezone.utc) - LOOKBACK
     paths = telemetry_files(fs, root, since) if fs.exists(root) else []
     if not paths:
         context.log.warning(
-            f"No telemetry files under {context.resources.telemetry.base_dir} written since {since:%Y-%m-%d}: the days "
+            f"No telemetry files under {base_dir} written since {since:%Y-%m-%d}: the days "
             "are written empty. Point CLAUDE_ASSETS_TELEMETRY_DIR at the folder your OpenTelemetry Collector's file "
             "exporter writes (its `path`), with CLAUDE_CODE_ENABLE_TELEMETRY=1 on the clients."
         )
@@ -75,7 +88,7 @@ def claude_code_telemetry(context: dg.AssetExecutionContext) -> Iterator:
         by_day[row["date"]].append(row)
     findings = {}
     for d, day_rows in by_day.items():
-        event, written = write_day(lake, TELEMETRY_TABLE, d, day_rows,
+        event, written = write_day(lake, TELEMETRY_TABLE, d, day_rows, org,
                                    users=len({(r["email"], r["account_id"]) for r in day_rows}))
         findings[d] = day_findings(TELEMETRY_TABLE, written)
         yield event
@@ -86,8 +99,11 @@ def claude_code_telemetry(context: dg.AssetExecutionContext) -> Iterator:
     }
     context.log.info(f"claude_code_telemetry: {summary}")
     yield dg.AssetObservation(
-        asset_key=TELEMETRY_TABLE.asset,
+        asset_key=org.key(TELEMETRY_TABLE.asset),
         metadata={**{f"read/{k}": v for k, v in summary.items()},
                   "read/bad_line_examples": dg.MetadataValue.json(report.bad_line_examples)},
     )
-    yield from table_check_results(TELEMETRY_TABLE, findings)
+    yield from table_check_results(TELEMETRY_TABLE, findings, org)
+
+
+claude_code_telemetry = build_telemetry_asset()

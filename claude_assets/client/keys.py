@@ -51,16 +51,17 @@ class ApiKey:
 
     __slots__ = ("_value", "kind")
 
-    def __init__(self, raw: str | None, kind: KeyKind):
+    def __init__(self, raw: str | None, kind: KeyKind, env_var: str | None = None):
+        env_var = env_var or kind.env_var
         value = (raw or "").strip().strip("'\"").strip()
         if not value:
             raise MissingKeyError(
-                f"No key is set for {kind.api_name}. Set {kind.env_var} in the environment of the Dagster "
+                f"No key is set for {kind.api_name}. Set {env_var} in the environment of the Dagster "
                 "code location (or in the resource config) and run again."
             )
         if any(ch.isspace() for ch in value):
             raise MissingKeyError(
-                f"The key in {kind.env_var} has whitespace inside it, which a real key never has: it was "
+                f"The key in {env_var} has whitespace inside it, which a real key never has: it was "
                 "probably copied with a line break. Copy it again as one line."
             )
         if value.startswith(ADMIN_KEY_PREFIX) != (kind is KeyKind.ADMIN):
