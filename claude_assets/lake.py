@@ -39,7 +39,9 @@ class Lake:
         return f"{self.root}/{asset}/date={day.isoformat()}/{FILE_NAME}"
 
     def write_day(self, asset: str, day: dt.date, table: pa.Table, info: dict) -> str:
-        """Atomically replace one day of one asset; `info` is stored in the file's key-value metadata."""
+        """Atomically replace one day of one asset; `info` is stored in the file's key-value metadata.
+
+        Returns where the day is: a local path, or a URL (`s3://...`) on an object store."""
         schema = table.schema.with_metadata({**(table.schema.metadata or {}), META_KEY: json.dumps(info).encode()})
         sink = pa.BufferOutputStream()
         pq.write_table(table.replace_schema_metadata(schema.metadata), sink, compression="zstd")
@@ -61,7 +63,7 @@ class Lake:
         else:
             self.fs.makedirs(folder, exist_ok=True)
             self.fs.pipe_file(path, data)
-        return path
+        return path if self._local else self.fs.unstrip_protocol(path)
 
     def read_day(self, asset: str, day: dt.date) -> pa.Table | None:
         path = self.day_path(asset, day)
@@ -84,6 +86,7 @@ class Lake:
     def days(self, asset: str) -> list[dt.date]:
         """Days present for an asset, oldest first."""
         folder = self.asset_dir(asset)
+        self.fs.invalidate_cache(folder)  # object-store listings are cached; other processes write here too
         if not self.fs.exists(folder):
             return []
         found = []
