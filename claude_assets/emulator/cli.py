@@ -91,9 +91,9 @@ def main(args: argparse.Namespace) -> int:
             if args.error_rate:
                 emu.faults.error_rate(args.error_rate, args.error_status)
             print(f"claude-assets emulator listening on {emu.url}")
-            print(f"ANTHROPIC_BASE_URL={emu.url}")
-            print(f"ANTHROPIC_ADMIN_API_KEY={emu.admin_key}")
-            print(f"ANTHROPIC_ANALYTICS_API_KEY={emu.analytics_key}", flush=True)
+            print(f"export ANTHROPIC_BASE_URL={emu.url}")
+            print(f"export ANTHROPIC_ADMIN_API_KEY={emu.admin_key}")
+            print(f"export ANTHROPIC_ANALYTICS_API_KEY={emu.analytics_key}", flush=True)
             if truth is not None:
                 print(_summary(args.telemetry_dir, truth), flush=True)
             while not stop.wait(0.5):
