@@ -20,7 +20,7 @@ from typing import Iterator
 
 import pandas as pd
 
-from claude_assets import calendars
+from claude_assets import calendars, organizations
 from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets.emulator.telemetry import write_telemetry
 from claude_assets.endpoints import ENDPOINTS
@@ -55,7 +55,7 @@ def emulated_deployment(*, data_dir: str, dagster_home: str, users: int, telemet
         truth = write_telemetry(emu.org, telemetry, newest - dt.timedelta(days=telemetry_days), newest)
         print(f"Telemetry its Claude Code clients exported: {truth.lines:,} OTLP/JSON lines in {telemetry}", flush=True)
         yield {
-            **os.environ,
+            **{k: v for k, v in os.environ.items() if k != organizations.CONFIG_ENV_VAR},  # the emulated org only
             "ANTHROPIC_BASE_URL": emu.url,
             "ANTHROPIC_ADMIN_API_KEY": emu.admin_key,
             "ANTHROPIC_ANALYTICS_API_KEY": emu.analytics_key,

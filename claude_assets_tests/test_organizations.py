@@ -11,7 +11,8 @@ import pytest
 from claude_assets.definitions import build_definitions
 from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets.lake import Lake
-from claude_assets.organizations import OrganizationsConfigError, parse
+from claude_assets.backfill import asset_ranges
+from claude_assets.organizations import OrganizationsConfigError, named, parse
 from claude_assets_tests.helpers import TODAY
 
 DAY = TODAY - dt.timedelta(days=5)
@@ -91,6 +92,27 @@ def test_an_organization_without_its_key_names_its_own_variable(organizations, m
     assert [e.step_key for e in failures] == ["globex__enterprise_user_activity"], "acme still syncs"
     message = failures[0].step_failure_data.error.to_string()
     assert "Set GLOBEX_ANALYTICS_KEY" in message
+
+
+def test_a_key_of_the_wrong_organization_is_rejected_naming_the_variable_to_fix(organizations, monkeypatch):
+    acme, globex, orgs = organizations
+    monkeypatch.setenv("GLOBEX_ANALYTICS_KEY", acme.analytics_key)  # pasted into the wrong variable
+    result = run(build_definitions(orgs), "globex/enterprise_user_activity")
+    message = next(e for e in result.all_events if e.is_step_failure).step_failure_data.error.to_string()
+    assert "rejected the key in GLOBEX_ANALYTICS_KEY" in message
+    assert acme.analytics_key not in message
+
+
+def test_a_backfill_covers_every_organization_or_the_one_named(organizations, monkeypatch, tmp_path):
+    acme, globex, orgs = organizations
+    ranges = asset_ranges(["api_cost"], orgs)
+    assert sorted(ranges) == ["acme/api_cost", "globex/api_cost"]
+    config = tmp_path / "organizations.yaml"
+    config.write_text(two_organizations(acme, globex, tmp_path))
+    monkeypatch.setenv("CLAUDE_ASSETS_ORGANIZATIONS", str(config))
+    assert [o.name for o in named(["globex"])] == ["globex"]
+    with pytest.raises(OrganizationsConfigError, match="Unknown organization.*initech.*configured: acme, globex"):
+        named(["initech"])
 
 
 def test_each_organization_has_its_own_pool_and_rate_budget(organizations):

@@ -225,7 +225,7 @@ class ApiClient:
         if status == 401 or (status == 404 and kind is KeyKind.ANALYTICS):
             checks = ANALYTICS_KEY_CHECKS if kind is KeyKind.ANALYTICS else ADMIN_KEY_CHECKS
             return KeyRejectedError(
-                f"{kind.api_name} rejected the key in {kind.env_var} for GET {path} {said}\n{checks}", **common
+                f"{kind.api_name} rejected the key in {self.key.env_var} for GET {path} {said}\n{checks}", **common
             )
         if status == 403:
             return PermissionDeniedError(

@@ -49,7 +49,7 @@ _WRONG_KIND = {
 class ApiKey:
     """A stripped, kind-checked key whose text is only available through `reveal()`."""
 
-    __slots__ = ("_value", "kind")
+    __slots__ = ("_value", "kind", "env_var")
 
     def __init__(self, raw: str | None, kind: KeyKind, env_var: str | None = None):
         env_var = env_var or kind.env_var
@@ -68,6 +68,7 @@ class ApiKey:
             raise WrongKeyKindError(_WRONG_KIND[kind])
         self._value = value
         self.kind = kind
+        self.env_var = env_var  # named in errors, so an organization's own variable is the one to fix
 
     @property
     def fingerprint(self) -> str:
