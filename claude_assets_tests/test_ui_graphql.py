@@ -118,6 +118,7 @@ def deployment(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("ui_graphql")
     with Emulator(EmulatorConfig(seed=5, users=15, rate_limit_per_minute=0)) as emu:
         write_telemetry(emu.org, tmp / "telemetry", DAYS[0] - dt.timedelta(days=3), TODAY - dt.timedelta(days=1))
+        # this emulator sets no rate limit, so the clients need not pace their requests to 60 a minute
         unpaced = {"CLAUDE_ASSETS_ADMIN_REQUESTS_PER_MINUTE": "0", "CLAUDE_ASSETS_ANALYTICS_REQUESTS_PER_MINUTE": "0"}
         with dagster_stack(tmp, emu, unpaced) as (url, _, lake_dir):
             yield Deployment(url, lake_dir, tmp / "dagster.log", emu)
@@ -146,21 +147,22 @@ def test_a_month_backfill_of_every_asset_lands_in_the_lake_with_its_metadata(dep
     """One backfill of every asset over 30 days, as an operator launches it from the UI, runs to success."""
     graph_keys = {n["assetKey"]["path"][0]: n["partitionKeysByDimension"][0]["partitionKeys"]
                   for n in deployment.ask(CATALOGUE)["assetNodes"]}
-    calendars = {asset: (dt.date.fromisoformat(keys[0]), dt.date.fromisoformat(keys[-1])) for asset, keys in graph_keys.items()}
-    [chunk] = plan(DAYS[0], LAST, calendars, chunk_days=len(DAYS))
+    held = {asset: (dt.date.fromisoformat(keys[0]), dt.date.fromisoformat(keys[-1])) for asset, keys in graph_keys.items()}
+    [chunk] = plan(DAYS[0], LAST, held, chunk_days=len(DAYS))
     assert chunk.ranges == {asset: (DAYS[0], LAST) for asset in GROUPS}, "a calendar refuses some of the 30 days"
 
     server = Webserver(deployment.url)
     backfill_id = server.launch(chunk, "every asset, 30 days")
     wait_for(lambda: server.status(backfill_id) in DONE, 900, "the backfill did not finish", deployment.log.parent)
-    assert server.status(backfill_id) in SUCCEEDED
 
     backfill = deployment.ask(BACKFILL, id=backfill_id)["partitionBackfillOrError"]
     statuses = {s["assetKey"]["path"][0]: s for s in backfill["assetBackfillData"]["assetBackfillStatuses"]}
+    # (targeted, materialized, failed) partitions per asset, as the backfill page shows them
     assert {asset: (s["numPartitionsTargeted"], s["numPartitionsMaterialized"], s["numPartitionsFailed"])
             for asset, s in statuses.items()} == {asset: (30, 30, 0) for asset in GROUPS}
+    assert server.status(backfill_id) in SUCCEEDED
     assert backfill["runs"] and all(run["status"] == "SUCCESS" for run in backfill["runs"])
-    assert not any(run["eventConnection"]["hasMore"] for run in backfill["runs"])
+    assert not any(run["eventConnection"]["hasMore"] for run in backfill["runs"]), "the key scan below must see every event"
 
     lake = Lake(str(deployment.lake_dir))
     for asset in GROUPS:
