@@ -19,6 +19,8 @@ import sys
 import tempfile
 import time
 
+import pyarrow as pa
+
 from claude_assets import calendars
 from claude_assets.client import ApiClient, ApiKey
 from claude_assets.emulator import Emulator, EmulatorConfig
@@ -63,13 +65,12 @@ def main() -> None:
         write_telemetry(emu.org, f"{root}/otel", days[0], days[-1], undercount=0.03)
     fs, folder = open_telemetry_dir(f"{root}/otel")
     rows, _ = read_telemetry(fs, telemetry_files(fs, folder, None), set(days))
-    from claude_assets.assets.daily import write_day
     from claude_assets.assets.telemetry import TELEMETRY_TABLE
     by_day = {d: [] for d in days}
     for row in rows:
         by_day[row["date"]].append(row)
     for d, day_rows in by_day.items():
-        write_day(lake, TELEMETRY_TABLE, d, day_rows)
+        lake.write_day(TELEMETRY_TABLE.asset, d, pa.Table.from_pylist(day_rows, schema=TELEMETRY_TABLE.schema), {})
     print(f"lake of {len(days)} days for {args.users} users built in {time.perf_counter() - started:.0f}s", flush=True)
 
     code = JOIN.format(lake=f"{root}/lake", first=str(days[0]), last=str(days[-1]))

@@ -364,7 +364,7 @@ def test_the_cli_prints_its_address_and_keys_and_stops_cleanly_on_sigterm():
     try:
         lines = [process.stdout.readline().strip() for _ in range(4)]
         assert lines[0].startswith("claude-assets emulator listening on http://127.0.0.1:")
-        settings = dict(line.split("=", 1) for line in lines[1:])
+        settings = dict(line.removeprefix("export ").split("=", 1) for line in lines[1:])
         assert settings["ANTHROPIC_ADMIN_API_KEY"].startswith("sk-ant-admin01-")
         assert settings["ANTHROPIC_ANALYTICS_API_KEY"] == "sk-ant-analytics-cli-test"
         response = httpx.get(settings["ANTHROPIC_BASE_URL"] + USERS, params={"date": "2026-03-04"},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import dagster as dg
 import pytest
 
 from claude_assets.assets.history import claude_code_user_daily
@@ -11,7 +12,9 @@ from claude_assets.assets.organization import cost_reconciliation, org_daily_ove
 from claude_assets.assets.telemetry import claude_code_telemetry
 from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets.emulator.telemetry import write_telemetry
+from claude_assets.definitions import build_definitions
 from claude_assets.lake import Lake
+from claude_assets.organizations import Organization
 from claude_assets_tests.helpers import TODAY, materialize
 from claude_assets_tests.test_user_daily import run
 
@@ -68,3 +71,24 @@ def test_an_admin_only_organization_gets_an_overview_without_enterprise_columns(
     [row] = Lake(str(tmp_path)).read_day("org_daily_overview", DAYS[0]).to_pylist()
     assert row["daily_active_users"] is None and row["enterprise_billed_cost_usd"] is None
     assert row["claude_code_sessions"] > 0 and row["api_billed_cost_usd"] > 0
+
+
+def test_one_day_synced_joined_and_reported_in_one_run_lands_all_the_way_down(tmp_path):
+    """As the UI launches one partition of a selection: the raw sync, the history and the overview in one run."""
+    day = TODAY - dt.timedelta(days=3)
+    chain = ["enterprise_user_activity", "enterprise_summaries", "claude_code_user_daily", "org_daily_overview"]
+    with Emulator(EmulatorConfig(seed=9, users=12, rate_limit_per_minute=0)) as emu:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("ANTHROPIC_ANALYTICS_API_KEY", emu.analytics_key)
+            defs = build_definitions([Organization(data_dir=str(tmp_path / "lake"), base_url=emu.url)])
+            result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+                partition_key=day.isoformat(), asset_selection=[dg.AssetKey(a) for a in chain], raise_on_error=False)
+    assert result.success
+    skipped = [e.step_key for e in result.all_events if e.event_type_value == "STEP_SKIPPED"]
+    assert not skipped, skipped
+    landed = {e.materialization.asset_key.to_user_string(): e.materialization.metadata
+              for e in result.get_asset_materialization_events()}
+    assert set(landed) == set(chain)
+    assert landed["enterprise_user_activity"]["dagster/row_count"].value > 0
+    assert landed["org_daily_overview"]["sources_used"].value == "enterprise_summaries, claude_code_user_daily"
+    assert Lake(str(tmp_path / "lake")).read_day("org_daily_overview", day).num_rows == 1

@@ -1,12 +1,17 @@
-"""Daily assets computed from the lake: one way to read their inputs, write a day and record it.
+"""Daily assets computed from files and the lake: one way to read their inputs, write a day and record it.
 
 The telemetry asset writes days with `write_day`; the joined and report assets are all built by
 `derived_daily_asset`: for each day of the run, read the inputs that exist in the lake, compute
 the day, write it atomically, and say which inputs it used (an organization may have only some).
+
+Unlike a raw sync, which may find a day unavailable, these write every day of their run, so they
+end in one `MaterializeResult` (each day with its own metadata, through `add_asset_metadata`):
+its output is what lets a downstream asset in the same run start, where events alone would make
+Dagster skip it.
 """
 
 import datetime as dt
-from typing import Callable, Iterator
+from typing import Callable
 
 import dagster as dg
 import pandas as pd
@@ -27,21 +32,26 @@ def read_day(lake: Lake, asset: str, day: dt.date) -> pd.DataFrame | None:
     return None if table is None else table.to_pandas()
 
 
+# A backfill policy of their own: a backfill never puts them in the run of the raw assets they read
+# (whose per-day events are not outputs), but starts them once those have landed; a year per run.
+DERIVED_BACKFILL_POLICY = dg.BackfillPolicy.multi_run(max_partitions_per_run=366)
+
+
 def write_day(
-    lake: Lake, table: Table, day: dt.date, rows: pd.DataFrame | list[dict], org: Organization = DEFAULT, **metadata
-) -> tuple[dg.AssetMaterialization, pa.Table]:
-    """Replace `day` of `table` in the lake with `rows` (typed by the table's schema); the event and what was written."""
+    context: dg.AssetExecutionContext, lake: Lake, table: Table, day: dt.date, rows: pd.DataFrame | list[dict],
+    org: Organization = DEFAULT, **metadata,
+) -> pa.Table:
+    """Replace `day` of `table` in the lake with `rows` (typed by the table's schema) and record the day's metadata."""
     if isinstance(rows, pd.DataFrame):
         arrow = pa.Table.from_pandas(rows, schema=table.schema, preserve_index=False)
     else:
         arrow = pa.Table.from_pylist(rows, schema=table.schema)
     path = lake.write_day(table.asset, day, arrow, {"fetched_at": dt.datetime.now(dt.timezone.utc).isoformat()})
-    event = dg.AssetMaterialization(
-        asset_key=org.key(table.asset),
-        partition=day.isoformat(),
-        metadata={"dagster/row_count": arrow.num_rows, "path": dg.MetadataValue.path(path), **metadata},
+    context.add_asset_metadata(
+        {"dagster/row_count": arrow.num_rows, "path": dg.MetadataValue.path(path), **metadata},
+        asset_key=org.key(table.asset), partition_key=day.isoformat(),
     )
-    return event, arrow
+    return arrow
 
 
 def derived_daily_asset(
@@ -67,10 +77,10 @@ def derived_daily_asset(
         name=org.op_name(table.asset),
         specs=[spec],
         partitions_def=partitions_def,
-        backfill_policy=dg.BackfillPolicy.single_run(),
+        backfill_policy=DERIVED_BACKFILL_POLICY,
         required_resource_keys={lake_resource},
     )
-    def _asset(context: dg.AssetExecutionContext) -> Iterator[dg.AssetMaterialization]:
+    def _asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         lake: Lake = getattr(context.resources, lake_resource).get_lake()
         for key in context.partition_keys:
             day = dt.date.fromisoformat(key)
@@ -79,7 +89,7 @@ def derived_daily_asset(
             if not used:
                 context.log.warning(f"{table.asset} {key}: none of its inputs is in the lake for this day; wrote it empty")
             rows, metadata = compute(day, found)
-            event, _ = write_day(lake, table, day, rows, org, sources_used=", ".join(used) or "none", **metadata)
-            yield event
+            write_day(context, lake, table, day, rows, org, sources_used=", ".join(used) or "none", **metadata)
+        return dg.MaterializeResult(asset_key=org.key(table.asset))
 
     return _asset

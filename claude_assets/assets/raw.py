@@ -2,9 +2,13 @@
 
 Each endpoint becomes one multi-asset (its main table plus child tables), daily partitioned on
 its calendar, with a single-run backfill policy: a year-long backfill is one run whose days are
-fetched concurrently under the shared rate limiter, not 365 runs of process start-up. Each day
-is materialized (and recorded in Dagster with its own row count) the moment it is written, so a
-run that fails halfway still shows, and keeps, every day it finished.
+fetched concurrently under the shared rate limiter, not 365 runs of process start-up. In a run
+over several days each day is materialized (and recorded in Dagster with its own row count) the
+moment it is written, so a run that fails halfway still shows, and keeps, every day it finished.
+A run over one day (the daily sync, one partition launched from the UI) ends in an output
+instead, with the same metadata, so that assets and checks downstream in the same run go on
+(Dagster skips them when their parent yields only events); the derived assets have a backfill
+policy of their own, which keeps them out of the multi-day runs.
 """
 
 import datetime as dt
@@ -97,7 +101,7 @@ def build_raw_asset(endpoint: Endpoint, org: Organization = DEFAULT) -> dg.Asset
         lake = getattr(context.resources, lake_resource).get_lake()
         days = [dt.date.fromisoformat(key) for key in context.partition_keys]
         selected = [t.asset for t in endpoint.tables if org.key(t.asset) in context.selected_asset_keys]
-        progress = _Progress(context, endpoint, org, selected, len(days))
+        progress = _Progress(context, endpoint, org, selected, len(days), as_outputs=len(days) == 1)
         report = SyncReport(endpoint.name)
         for result in sync_days(
             endpoint,
@@ -111,6 +115,8 @@ def build_raw_asset(endpoint: Endpoint, org: Organization = DEFAULT) -> dg.Asset
         ):
             yield from progress.on_day(result, report)
         yield progress.finish(report)
+        for key in progress.outputs:
+            yield dg.MaterializeResult(asset_key=key)
         for table in endpoint.tables:
             findings = {d.day: d.tables[table.asset].findings for d in report.of("written") if table.asset in d.tables}
             for check in table_check_results(table, findings, org):
@@ -124,8 +130,10 @@ class _Progress:
     """Records each day in Dagster as it lands, and logs a progress line every few seconds."""
 
     def __init__(self, context: dg.AssetExecutionContext, endpoint: Endpoint, org: Organization, selected: list[str],
-                 total: int):
+                 total: int, as_outputs: bool):
         self.context, self.endpoint, self.org, self.selected, self.total = context, endpoint, org, selected, total
+        self.as_outputs = as_outputs
+        self.outputs: list[dg.AssetKey] = []  # with as_outputs: the assets written, recorded when the step ends
         self.done = 0
         self.last_log = time.monotonic()
 
@@ -139,23 +147,25 @@ class _Progress:
                 written = result.tables.get(table.asset)
                 if written is None:
                     continue
-                yield dg.AssetMaterialization(
-                    asset_key=self.org.key(table.asset),
-                    partition=day,
-                    metadata={
-                        "dagster/row_count": written.rows,
-                        "dagster/column_schema": column_schema(table),
-                        "path": dg.MetadataValue.path(result.paths[table.asset]),
-                        "fetched_at": result.fetched_at.isoformat(),
-                        "extra_fields": len(written.extra_fields),
-                        "extra_field_names": ", ".join(sorted(written.extra_fields)) or "none",
-                        "unparsed_values": sum(written.unparsed_values.values()),
-                        "requests": result.stats.requests,
-                        "pages": result.stats.pages,
-                        "retries": result.stats.retries,
-                        "revised_totals": dg.MetadataValue.json(written.revisions),
-                    },
-                )
+                key = self.org.key(table.asset)
+                metadata = {
+                    "dagster/row_count": written.rows,
+                    "dagster/column_schema": column_schema(table),
+                    "path": dg.MetadataValue.path(result.paths[table.asset]),
+                    "fetched_at": result.fetched_at.isoformat(),
+                    "extra_fields": len(written.extra_fields),
+                    "extra_field_names": ", ".join(sorted(written.extra_fields)) or "none",
+                    "unparsed_values": sum(written.unparsed_values.values()),
+                    "requests": result.stats.requests,
+                    "pages": result.stats.pages,
+                    "retries": result.stats.retries,
+                    "revised_totals": dg.MetadataValue.json(written.revisions),
+                }
+                if self.as_outputs:
+                    self.context.add_asset_metadata(metadata, asset_key=key, partition_key=day)
+                    self.outputs.append(key)
+                else:
+                    yield dg.AssetMaterialization(asset_key=key, partition=day, metadata=metadata)
                 if written.revisions:
                     self.context.log.info(f"{table.asset} {day}: revised since the last fetch: {written.revisions}")
                 if written.extra_fields:

@@ -88,10 +88,9 @@ def read_into_lake(context, days: list[dt.date], base_dir: str, lake: Lake, org:
         by_day[row["date"]].append(row)
     findings = {}
     for d, day_rows in by_day.items():
-        event, written = write_day(lake, TELEMETRY_TABLE, d, day_rows, org,
-                                   users=len({(r["email"], r["account_id"]) for r in day_rows}))
+        written = write_day(context, lake, TELEMETRY_TABLE, d, day_rows, org,
+                            users=len({(r["email"], r["account_id"]) for r in day_rows}))
         findings[d] = day_findings(TELEMETRY_TABLE, written)
-        yield event
     summary = {
         "files": report.files, "megabytes": round(report.bytes / 2**20, 2), "lines": report.lines,
         "bad_lines": report.bad_lines, "points": report.points, "ignored_points": report.ignored_points,
@@ -103,7 +102,8 @@ def read_into_lake(context, days: list[dt.date], base_dir: str, lake: Lake, org:
         metadata={**{f"read/{k}": v for k, v in summary.items()},
                   "read/bad_line_examples": dg.MetadataValue.json(report.bad_line_examples)},
     )
-    yield from table_check_results(TELEMETRY_TABLE, findings, org)
+    yield dg.MaterializeResult(asset_key=org.key(TELEMETRY_TABLE.asset),
+                               check_results=table_check_results(TELEMETRY_TABLE, findings, org))
 
 
 claude_code_telemetry = build_telemetry_asset()
