@@ -56,6 +56,10 @@ class Organization:
         """The Dagster pool of the steps calling one API for this organization (deploy/dagster.yaml limits it)."""
         return f"anthropic_{kind}_api" + (f"_{self.name}" if self.prefixed else "")
 
+    def key_env(self, kind: str) -> str:
+        """The variable holding this organization's key of `kind` (`admin` or `analytics`)."""
+        return self.admin_key_env if kind == "admin" else self.analytics_key_env
+
     def requests_per_minute(self, kind: str) -> float:
         return self.admin_requests_per_minute if kind == "admin" else self.analytics_requests_per_minute
 

@@ -90,13 +90,13 @@ def _env(name: str):
 
 def organization_resources(org: Organization) -> dict:
     """One organization's resources, under its resource keys (`lake`, or `acme_lake` when there are several)."""
-    def api(resource: type[_AnthropicApi], kind: str, key_env: str) -> _AnthropicApi:
-        return resource(api_key=_env(key_env), key_env_var=key_env, base_url=org.base_url, organization=org.name,
-                        requests_per_minute=org.requests_per_minute(kind))
+    def api(resource: type[_AnthropicApi], kind: str) -> _AnthropicApi:
+        return resource(api_key=_env(org.key_env(kind)), key_env_var=org.key_env(kind), base_url=org.base_url,
+                        organization=org.name, requests_per_minute=org.requests_per_minute(kind))
 
     return {
-        org.resource("admin_api"): api(AdminApiResource, "admin", org.admin_key_env),
-        org.resource("analytics_api"): api(AnalyticsApiResource, "analytics", org.analytics_key_env),
+        org.resource("admin_api"): api(AdminApiResource, "admin"),
+        org.resource("analytics_api"): api(AnalyticsApiResource, "analytics"),
         org.resource("lake"): LakeResource(base_dir=org.data_dir),
         org.resource("telemetry"): TelemetryResource(base_dir=org.telemetry_dir),
     }

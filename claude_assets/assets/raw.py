@@ -51,12 +51,12 @@ def column_schema(table: Table) -> dg.TableSchema:
     )
 
 
-def _description(endpoint: Endpoint, table: Table) -> str:
+def _description(endpoint: Endpoint, table: Table, org: Organization) -> str:
     calendar = endpoint.calendar
     history = f"; history from {calendar.floor}" if calendar.floor else ""
     window = f", last {calendar.window_days} days" if calendar.window_days else ""
     return (
-        f"{table.description}\n\nSource: {endpoint.api}, GET {endpoint.path}. Key: {endpoint.key_kind.env_var}. "
+        f"{table.description}\n\nSource: {endpoint.api}, GET {endpoint.path}. Key: {org.key_env(endpoint.key_kind.value)}. "
         f"Partitions: UTC days, newest D-{calendar.lag_days}{history}{window}. "
         f"Natural key: {', '.join(table.natural_key)}."
     )
@@ -70,13 +70,13 @@ def build_raw_asset(endpoint: Endpoint, org: Organization = DEFAULT) -> dg.Asset
         dg.AssetSpec(
             org.key(table.asset),
             group_name=endpoint.group,
-            description=_description(endpoint, table),
+            description=_description(endpoint, table, org),
             kinds={"parquet", "anthropic"},
             partitions_def=partitions_def,
             skippable=True,
             metadata={
                 "endpoint": f"GET {endpoint.path}",
-                "api_key_env_var": org.admin_key_env if kind == "admin" else org.analytics_key_env,
+                "api_key_env_var": org.key_env(kind),
                 calendars.METADATA_KEY: endpoint.calendar.name,
                 "natural_key": ", ".join(table.natural_key),
                 "dagster/column_schema": column_schema(table),
@@ -127,7 +127,7 @@ def build_raw_asset(endpoint: Endpoint, org: Organization = DEFAULT) -> dg.Asset
 
 
 class _Progress:
-    """Records each day in Dagster as it lands, and logs a progress line every few seconds."""
+    """Records each day in Dagster as it lands (in a one-day run, as the step's output), and logs progress every few seconds."""
 
     def __init__(self, context: dg.AssetExecutionContext, endpoint: Endpoint, org: Organization, selected: list[str],
                  total: int, as_outputs: bool):
