@@ -38,10 +38,15 @@ class Lake:
     def day_path(self, asset: str, day: dt.date) -> str:
         return f"{self.root}/{asset}/date={day.isoformat()}/{FILE_NAME}"
 
+    def location(self, asset: str, day: dt.date) -> str:
+        """Where a day is: a local path, or a URL (`s3://...`) on an object store."""
+        path = self.day_path(asset, day)
+        return path if self._local else self.fs.unstrip_protocol(path)
+
     def write_day(self, asset: str, day: dt.date, table: pa.Table, info: dict) -> str:
         """Atomically replace one day of one asset; `info` is stored in the file's key-value metadata.
 
-        Returns where the day is: a local path, or a URL (`s3://...`) on an object store."""
+        Returns the day's `location`."""
         schema = table.schema.with_metadata({**(table.schema.metadata or {}), META_KEY: json.dumps(info).encode()})
         sink = pa.BufferOutputStream()
         pq.write_table(table.replace_schema_metadata(schema.metadata), sink, compression="zstd")
@@ -63,7 +68,7 @@ class Lake:
         else:
             self.fs.makedirs(folder, exist_ok=True)
             self.fs.pipe_file(path, data)
-        return path if self._local else self.fs.unstrip_protocol(path)
+        return self.location(asset, day)
 
     def read_day(self, asset: str, day: dt.date) -> pa.Table | None:
         path = self.day_path(asset, day)
@@ -82,6 +87,11 @@ class Lake:
             return None
         raw = metadata.get(META_KEY)
         return json.loads(raw) if raw else {}
+
+    def day_rows(self, asset: str, day: dt.date) -> int:
+        """How many rows a day holds, from its file's footer."""
+        with self.fs.open(self.day_path(asset, day), "rb") as handle:
+            return pq.read_metadata(handle).num_rows
 
     def days(self, asset: str) -> list[dt.date]:
         """Days present for an asset, oldest first."""

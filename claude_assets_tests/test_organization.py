@@ -73,22 +73,27 @@ def test_an_admin_only_organization_gets_an_overview_without_enterprise_columns(
     assert row["claude_code_sessions"] > 0 and row["api_billed_cost_usd"] > 0
 
 
-def test_one_day_synced_joined_and_reported_in_one_run_lands_all_the_way_down(tmp_path):
-    """As the UI launches one partition of a selection: the raw sync, the history and the overview in one run."""
-    day = TODAY - dt.timedelta(days=3)
+@pytest.mark.parametrize("days", [1, 3], ids=["one day", "a range"])
+def test_raw_days_joined_and_reported_in_one_run_land_all_the_way_down(tmp_path, days):
+    """As the UI or a backfill launches a selection of one calendar: the sync, the history and the overview in one run."""
+    last = TODAY - dt.timedelta(days=3)
+    wanted = [(last - dt.timedelta(days=n)).isoformat() for n in range(days - 1, -1, -1)]
     chain = ["enterprise_user_activity", "enterprise_summaries", "claude_code_user_daily", "org_daily_overview"]
     with Emulator(EmulatorConfig(seed=9, users=12, rate_limit_per_minute=0)) as emu:
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("ANTHROPIC_ANALYTICS_API_KEY", emu.analytics_key)
             defs = build_definitions([Organization(data_dir=str(tmp_path / "lake"), base_url=emu.url)])
             result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
-                partition_key=day.isoformat(), asset_selection=[dg.AssetKey(a) for a in chain], raise_on_error=False)
+                tags={"dagster/asset_partition_range_start": wanted[0], "dagster/asset_partition_range_end": wanted[-1]},
+                asset_selection=[dg.AssetKey(a) for a in chain], raise_on_error=False)
     assert result.success
     skipped = [e.step_key for e in result.all_events if e.event_type_value == "STEP_SKIPPED"]
     assert not skipped, skipped
-    landed = {e.materialization.asset_key.to_user_string(): e.materialization.metadata
-              for e in result.get_asset_materialization_events()}
-    assert set(landed) == set(chain)
-    assert landed["enterprise_user_activity"]["dagster/row_count"].value > 0
-    assert landed["org_daily_overview"]["sources_used"].value == "enterprise_summaries, claude_code_user_daily"
-    assert Lake(str(tmp_path / "lake")).read_day("org_daily_overview", day).num_rows == 1
+    landed: dict[str, dict] = {}
+    for event in result.get_asset_materialization_events():
+        landed.setdefault(event.materialization.asset_key.to_user_string(), {})[event.materialization.partition] = \
+            event.materialization.metadata
+    assert {asset: sorted(by_day) for asset, by_day in landed.items()} == {asset: wanted for asset in chain}
+    assert all(m["dagster/row_count"].value > 0 for m in landed["enterprise_user_activity"].values())
+    assert landed["org_daily_overview"][wanted[-1]]["sources_used"].value == "enterprise_summaries, claude_code_user_daily"
+    assert Lake(str(tmp_path / "lake")).days("org_daily_overview") == [dt.date.fromisoformat(d) for d in wanted]

@@ -98,6 +98,10 @@ def test_a_killed_backfill_resumes_where_it_stopped_without_duplicates(unlimited
     assert unlimited.stats.snapshot()["total"] - before == len(days) - 3, "only the missing days are fetched"
     lake = Lake(str(tmp_path))
     assert lake.days("claude_code_usage") == days
+    recorded = {m.partition: m.metadata for m in materializations(resumed)["claude_code_usage"]}
+    assert sorted(recorded) == [d.isoformat() for d in days], "the resumed run records each day once"
+    assert all(recorded[d.isoformat()]["dagster/row_count"].value == lake.day_rows("claude_code_usage", d) for d in days)
+    assert sum("resumed" in metadata for metadata in recorded.values()) == 3
     table = lake.read_asset("claude_code_usage").to_pandas()
     assert not table.duplicated(subset=["date", "actor_type", "email", "api_key_name", "terminal_type"]).any()
 

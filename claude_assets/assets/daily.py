@@ -4,10 +4,9 @@ The telemetry asset writes days with `write_day`; the joined and report assets a
 `derived_daily_asset`: for each day of the run, read the inputs that exist in the lake, compute
 the day, write it atomically, and say which inputs it used (an organization may have only some).
 
-Unlike a raw sync, which may find a day unavailable, these write every day of their run, so they
-end in one `MaterializeResult` (each day with its own metadata, through `add_asset_metadata`):
-its output is what lets a downstream asset in the same run start, where events alone would make
-Dagster skip it.
+These write every day of their run, so they end in one `MaterializeResult` (each day with its
+own metadata, through `add_asset_metadata`): its output is what lets a downstream asset in the
+same run start, where events alone would make Dagster skip it.
 """
 
 import datetime as dt
@@ -30,11 +29,6 @@ def read_day(lake: Lake, asset: str, day: dt.date) -> pd.DataFrame | None:
     """One day of an asset as a frame, or None if that day is not in the lake."""
     table = lake.read_day(asset, day)
     return None if table is None else table.to_pandas()
-
-
-# A backfill policy of their own: a backfill never puts them in the run of the raw assets they read
-# (whose per-day events are not outputs), but starts them once those have landed; a year per run.
-DERIVED_BACKFILL_POLICY = dg.BackfillPolicy.multi_run(max_partitions_per_run=366)
 
 
 def write_day(
@@ -77,7 +71,7 @@ def derived_daily_asset(
         name=org.op_name(table.asset),
         specs=[spec],
         partitions_def=partitions_def,
-        backfill_policy=DERIVED_BACKFILL_POLICY,
+        backfill_policy=dg.BackfillPolicy.single_run(),
         required_resource_keys={lake_resource},
     )
     def _asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:

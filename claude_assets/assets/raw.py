@@ -2,13 +2,14 @@
 
 Each endpoint becomes one multi-asset (its main table plus child tables), daily partitioned on
 its calendar, with a single-run backfill policy: a year-long backfill is one run whose days are
-fetched concurrently under the shared rate limiter, not 365 runs of process start-up. In a run
-over several days each day is materialized (and recorded in Dagster with its own row count) the
-moment it is written, so a run that fails halfway still shows, and keeps, every day it finished.
-A run over one day (the daily sync, one partition launched from the UI) ends in an output
-instead, with the same metadata, so that assets and checks downstream in the same run go on
-(Dagster skips them when their parent yields only events); the derived assets have a backfill
-policy of their own, which keeps them out of the multi-day runs.
+fetched concurrently under the shared rate limiter, not 365 runs of process start-up.
+
+Every day is recorded in Dagster once, with its own row count and path. When the run has every
+day it was asked for in the lake, they are recorded as the step's outputs (per-day metadata
+through `add_asset_metadata`), which is what lets assets and checks downstream in the same run
+go on: Dagster skips those when their parent yields events only. When some day was unavailable,
+or the run fails or is stopped, each day it wrote is recorded by its own event instead, so a
+failed year-long backfill still shows, and keeps, every day it finished.
 """
 
 import datetime as dt
@@ -21,6 +22,7 @@ from pydantic import Field
 from claude_assets import calendars
 from claude_assets.checks import table_check_results, table_check_specs
 from claude_assets.endpoints import ENDPOINTS, Endpoint
+from claude_assets.lake import Lake
 from claude_assets.organizations import DEFAULT, Organization
 from claude_assets.sync import DayResult, SyncReport, sync_days
 from claude_assets.tables import Table
@@ -101,22 +103,25 @@ def build_raw_asset(endpoint: Endpoint, org: Organization = DEFAULT) -> dg.Asset
         lake = getattr(context.resources, lake_resource).get_lake()
         days = [dt.date.fromisoformat(key) for key in context.partition_keys]
         selected = [t.asset for t in endpoint.tables if org.key(t.asset) in context.selected_asset_keys]
-        progress = _Progress(context, endpoint, org, selected, len(days), as_outputs=len(days) == 1)
+        progress = _Progress(context, endpoint, org, selected, len(days))
         report = SyncReport(endpoint.name)
-        for result in sync_days(
-            endpoint,
-            client,
-            lake,
-            days,
-            assets=selected,
-            resume=len(days) > 1 and not config.refetch_existing,
-            concurrency=config.concurrency,
-            report=report,
-        ):
-            yield from progress.on_day(result, report)
+        try:
+            for result in sync_days(
+                endpoint,
+                client,
+                lake,
+                days,
+                assets=selected,
+                resume=len(days) > 1 and not config.refetch_existing,
+                concurrency=config.concurrency,
+                report=report,
+            ):
+                progress.on_day(result, report)
+        except BaseException:  # failed or stopped: record what landed before saying so
+            yield from progress.events()
+            raise
         yield progress.finish(report)
-        for key in progress.outputs:
-            yield dg.MaterializeResult(asset_key=key)
+        yield from progress.events() if report.of("unavailable") else progress.outputs(report, lake)
         for table in endpoint.tables:
             findings = {d.day: d.tables[table.asset].findings for d in report.of("written") if table.asset in d.tables}
             for check in table_check_results(table, findings, org):
@@ -127,17 +132,16 @@ def build_raw_asset(endpoint: Endpoint, org: Organization = DEFAULT) -> dg.Asset
 
 
 class _Progress:
-    """Records each day in Dagster as it lands (in a one-day run, as the step's output), and logs progress every few seconds."""
+    """Keeps each written day's metadata for Dagster, and logs a progress line every few seconds."""
 
     def __init__(self, context: dg.AssetExecutionContext, endpoint: Endpoint, org: Organization, selected: list[str],
-                 total: int, as_outputs: bool):
+                 total: int):
         self.context, self.endpoint, self.org, self.selected, self.total = context, endpoint, org, selected, total
-        self.as_outputs = as_outputs
-        self.outputs: list[dg.AssetKey] = []  # with as_outputs: the assets written, recorded when the step ends
+        self.written: list[tuple[dg.AssetKey, str, dict]] = []  # (asset, day, metadata) of every day written
         self.done = 0
         self.last_log = time.monotonic()
 
-    def on_day(self, result: DayResult, report: SyncReport) -> Iterator[dg.AssetMaterialization]:
+    def on_day(self, result: DayResult, report: SyncReport) -> None:
         self.done += 1
         day = result.day.isoformat()
         if result.status == "unavailable":
@@ -161,11 +165,7 @@ class _Progress:
                     "retries": result.stats.retries,
                     "revised_totals": dg.MetadataValue.json(written.revisions),
                 }
-                if self.as_outputs:
-                    self.context.add_asset_metadata(metadata, asset_key=key, partition_key=day)
-                    self.outputs.append(key)
-                else:
-                    yield dg.AssetMaterialization(asset_key=key, partition=day, metadata=metadata)
+                self.written.append((key, day, metadata))
                 if written.revisions:
                     self.context.log.info(f"{table.asset} {day}: revised since the last fetch: {written.revisions}")
                 if written.extra_fields:
@@ -180,6 +180,27 @@ class _Progress:
                 f"{self.endpoint.name}: day {self.done}/{self.total}, {report.rows():,} rows, "
                 f"{stats.requests:,} requests, {stats.retries:,} retries, {stats.rate_limited:,} 429s"
             )
+
+    def events(self) -> Iterator[dg.AssetMaterialization]:
+        """Each day written, as its own materialization."""
+        for key, day, metadata in self.written:
+            yield dg.AssetMaterialization(asset_key=key, partition=day, metadata=metadata)
+
+    def outputs(self, report: SyncReport, lake: Lake) -> Iterator[dg.MaterializeResult]:
+        """The selected assets as outputs covering the run's days, each day with its own metadata.
+
+        Days a resumed run found already in the lake are recorded again with what the lake holds."""
+        for key, day, metadata in self.written:
+            self.context.add_asset_metadata(metadata, asset_key=key, partition_key=day)
+        for result in report.of("skipped"):
+            for asset in self.selected:
+                day = result.day.isoformat()
+                self.context.add_asset_metadata(
+                    {"dagster/row_count": lake.day_rows(asset, result.day), "path": dg.MetadataValue.path(
+                        lake.location(asset, result.day)), "resumed": result.reason},
+                    asset_key=self.org.key(asset), partition_key=day)
+        for asset in self.selected:
+            yield dg.MaterializeResult(asset_key=self.org.key(asset))
 
     def finish(self, report: SyncReport) -> dg.AssetObservation:
         summary = report.summary()
