@@ -1,7 +1,8 @@
 """`make ui`: the Dagster UI against the embedded emulator, for a newcomer to click through.
 
 Starts the emulator (and writes its organization's telemetry), then `dagster dev` on the
-workspace with the same environment variables a real deployment uses; Ctrl-C stops both.
+workspace with the same environment variables a real deployment uses, and the run queue and
+pools of deploy/dagster.yaml; Ctrl-C stops both.
 """
 
 from __future__ import annotations
@@ -11,12 +12,26 @@ import signal
 import subprocess
 from pathlib import Path
 
+import yaml
+
 from claude_assets.demo import dagster_command, emulated_deployment
 
 REPO = Path(__file__).resolve().parents[1]
 
 
+def local_instance(home: Path) -> None:
+    """Give a new local instance the run queue and pools of deploy/dagster.yaml (its storage stays SQLite), so
+    runs launched at once from the UI share the organization's rate budget as they do in production."""
+    instance, production = home / "dagster.yaml", REPO / "deploy" / "dagster.yaml"
+    if not instance.exists() and production.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        concurrency = yaml.safe_load(production.read_text())["concurrency"]
+        instance.write_text("# From deploy/dagster.yaml: the run queue and the pools, on this folder's SQLite storage.\n"
+                            + yaml.safe_dump({"concurrency": concurrency}, sort_keys=False))
+
+
 def run_ui(*, port: int, data_dir: str, dagster_home: str, users: int) -> int:
+    local_instance(Path(dagster_home).resolve())
     with emulated_deployment(data_dir=data_dir, dagster_home=dagster_home, users=users, telemetry_days=30) as env:
         env = {**env, "CLAUDE_ASSETS_UI_URL": f"http://127.0.0.1:{port}"}
         print(f"Lake in {env['CLAUDE_ASSETS_DATA_DIR']}. Dagster UI: http://127.0.0.1:{port} "

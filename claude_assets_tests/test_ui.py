@@ -25,12 +25,14 @@ def test_the_ui_starts_against_the_emulator_and_ctrl_c_stops_it(tmp_path):
     while time.monotonic() < deadline and assets is None:
         try:
             reply = httpx.post(f"http://127.0.0.1:{port}/graphql", timeout=5,
-                               json={"query": "{ assetNodes { assetKey { path } } }"}).json()
+                               json={"query": "{ assetNodes { assetKey { path } } instance { poolConfig { defaultPoolLimit } } }"}).json()
             assets = {node["assetKey"]["path"][0] for node in reply["data"]["assetNodes"]}
+            pool_limit = reply["data"]["instance"]["poolConfig"]["defaultPoolLimit"]
         except (httpx.TransportError, KeyError, TypeError, ValueError):
             time.sleep(1)
     try:
         assert assets and {"claude_code_usage", "claude_code_user_daily", "org_daily_overview"} <= assets
+        assert pool_limit == 1, "runs launched from the UI share each API's budget, as in deploy/dagster.yaml"
     finally:
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in the terminal sends
         output = process.communicate(timeout=90)[0]
