@@ -23,7 +23,7 @@ PG_USER, PG_PASSWORD, PG_DB = "dagster", "dagster-test-password", "dagster"
 
 
 def _postgres_bin() -> Path:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]))  # newest major
     if not found:
         pytest.fail("PostgreSQL's server binaries are missing: run `make system-packages` (Debian's postgresql).")
     return Path(found[-1]).parent
