@@ -6,15 +6,14 @@ import datetime as dt
 
 from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets.lake import Lake
-from claude_assets_tests.helpers import TODAY
 from claude_assets_tests.test_alerts import Webhook
 from claude_assets_tests.stack import dagster_stack, wait_for
 
 
 def test_a_scheduled_sync_lands_then_a_stale_alert_reaches_the_webhook(tmp_path):
     webhook = Webhook()
-    yesterday = TODAY - dt.timedelta(days=1)
     soon = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=2)
+    yesterday = soon.date() - dt.timedelta(days=1)  # the newest day when the sync fires, even past midnight
     fast = {
         # the Claude Code report syncs two minutes from now (once), and is stale 62 s (warn) / 124 s (fail) later
         "CLAUDE_ASSETS_CLAUDE_CODE_ANALYTICS_SYNC_CRON": f"{soon.minute} {soon.hour} * * *",

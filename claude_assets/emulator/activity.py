@@ -125,6 +125,8 @@ def presence(user: User, day: date, u: tuple[float, ...]) -> frozenset[str]:
     if u[0] >= chance and not created:
         return frozenset()
     used = {p for (p, share), x in zip(PRODUCT_USE, u[1:]) if p in user.products and x < share}
+    if user.anchor:
+        used |= {"chat", "claude_code"}
     if created:
         used.add("chat")
     if not used:

@@ -6,13 +6,20 @@ for the whole history; what they do on a given day is drawn in `activity.py`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from . import catalog, ids
 from .timeutil import UTC
 
 HISTORY_DAYS = 400  # the span a default history covers, also used to place joins and leaves
+# Every organization, whatever its seed or size, has these members (the first two users), so what
+# tests and the quickstart rely on holds on any date: Claude Code and chat activity every day,
+# weekends included, telemetry long on for one of them, and telemetry turned on ten days before the
+# end of the history (yesterday, by default) for the other.
+ANCHORS = 2
+LONG_ON_AFTER_DAYS = 30
+RECENTLY_ON_BEFORE_END_DAYS = 10
 
 
 @dataclass(slots=True)
@@ -45,6 +52,7 @@ class User:
     plugins: tuple[tuple[int, date], ...]
     telemetry_enabled_on: date | None
     api_key_id: str | None
+    anchor: bool = False  # active every day in chat and Claude Code (see ANCHORS)
     project_affinity: tuple[int, ...] = ()
     created_projects: dict[date, tuple[int, ...]] = field(default_factory=dict)
 
@@ -140,7 +148,20 @@ def build_users(seed: int, count: int, history_start: date) -> list[User]:
             telemetry_enabled_on=telemetry,
             api_key_id=ids.tagged_id("apikey", seed, "claude-code", i) if customer_type == "api" else None,
         ))
+        if i < ANCHORS:
+            users[i] = _anchor(users[i], history_start)
     return users
+
+
+def _anchor(user: User, history_start: date) -> User:
+    """A member for the whole history who uses chat and Claude Code every day, on an Enterprise seat."""
+    telemetry_on = (history_start + timedelta(days=LONG_ON_AFTER_DAYS) if user.index == 0
+                    else history_start + timedelta(days=HISTORY_DAYS - RECENTLY_ON_BEFORE_END_DAYS))
+    return replace(
+        user, anchor=True, joined_on=history_start - timedelta(days=30), left_on=None,
+        products=user.products | {"chat", "claude_code"}, customer_type="subscription", api_key_id=None,
+        weekday_activity=1.0, weekend_activity=1.0, telemetry_enabled_on=telemetry_on,
+    )
 
 
 def build_projects(seed: int, users: list[User], history_start: date) -> list[Project]:
