@@ -69,14 +69,15 @@ def test_admin_endpoints_reject_missing_and_analytics_keys_with_401(emu):
         assert emu.analytics_key not in message
 
 
-def test_engagement_endpoints_answer_404_to_the_admin_key_and_unknown_keys(emu):
-    for key in (emu.admin_key, "sk-ant-whatever"):
-        assert error_of(analytics(emu, key=key, date="2026-03-04"))[:2] == (404, "not_found_error")
+def test_engagement_endpoints_answer_404_to_unknown_keys_and_403_to_the_admin_key(emu):
+    assert error_of(analytics(emu, key="sk-ant-whatever", date="2026-03-04"))[:2] == (404, "not_found_error")
+    # field report F2: the live API names the missing scope instead of answering 404
+    assert error_of(analytics(emu, key=emu.admin_key, date="2026-03-04"))[:2] == (403, "permission_error")
 
 
-def test_enterprise_cost_endpoints_answer_401_to_the_admin_key(emu):
+def test_enterprise_cost_endpoints_answer_403_to_the_admin_key(emu):
     response = analytics(emu, USER_COST, key=emu.admin_key, starting_at="2026-03-02T00:00:00Z")
-    assert error_of(response)[:2] == (401, "authentication_error")
+    assert error_of(response)[:2] == (403, "permission_error")  # field report F2, was 401
 
 
 def test_access_toggle_off_denies_every_analytics_request_with_404(emu):

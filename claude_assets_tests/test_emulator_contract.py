@@ -30,6 +30,10 @@ ADMIN, ANALYTICS = "admin", "analytics"
 DAY = "2026-03-04"  # a weekday inside every window at NOW
 INSTANT = "2026-03-02T00:00:00Z"
 ENTERPRISE_DIMS = ["product", "model", "context_window", "inference_geo", "speed"]
+# Live APIs refuse more than 5 group_by[] values (field report F1), so wider groupings are split.
+COST_FANOUT = ["cost_type", "token_type"]
+# Per-user rows are undated unless asked for daily buckets (field report F5).
+PER_USER_DAILY = {"starting_at": INSTANT, "ending_at": "2026-03-04T00:00:00Z", "bucket_width": "1d", "limit": 3}
 
 GROUPED_ONLY = ("grouped-only: present only when grouping on a dimension the emulator does not "
                 "group by for this endpoint")
@@ -40,8 +44,8 @@ ENDPOINTS = {
     "/v1/organizations/usage_report/messages": (
         "messages_usage_report", ADMIN,
         [{"starting_at": INSTANT, "limit": 2},
-         {"starting_at": INSTANT, "limit": 2, "group_by[]": ["api_key_id", "workspace_id", "model", "service_tier",
-                                                             "context_window", "inference_geo", "account_id",
+         {"starting_at": INSTANT, "limit": 2, "group_by[]": ["api_key_id", "workspace_id", "model", "service_tier"]},
+         {"starting_at": INSTANT, "limit": 2, "group_by[]": ["context_window", "inference_geo", "account_id",
                                                              "service_account_id"]}], {}),
     "/v1/organizations/cost_report": (
         "cost_report", ADMIN,
@@ -52,15 +56,9 @@ ENDPOINTS = {
         [{"date": DAY, "limit": 5}, {"date": DAY, "group_by[]": "rbac_group_id"}], {}),
     "/v1/organizations/analytics/summaries": (
         "analytics_summaries", ANALYTICS, [{"starting_date": "2026-03-02", "ending_date": "2026-03-05"}], {}),
-    "/v1/organizations/analytics/apps/chat/projects": (
-        "analytics_chat_projects", ANALYTICS, [{"date": DAY}],
-        dict.fromkeys(["product", "rbac_group_id", "rbac_group_name", "user_id"], GROUPED_ONLY)),
-    "/v1/organizations/analytics/skills": (
-        "analytics_skills", ANALYTICS, [{"date": DAY}],
-        dict.fromkeys(["product", "rbac_group_id", "rbac_group_name", "user_id"], GROUPED_ONLY)),
-    "/v1/organizations/analytics/connectors": (
-        "analytics_connectors", ANALYTICS, [{"date": DAY}],
-        dict.fromkeys(["product", "rbac_group_id", "rbac_group_name", "user_id"], GROUPED_ONLY)),
+    "/v1/organizations/analytics/apps/chat/projects": ("analytics_chat_projects", ANALYTICS, [{"date": DAY}], {}),
+    "/v1/organizations/analytics/skills": ("analytics_skills", ANALYTICS, [{"date": DAY}], {}),
+    "/v1/organizations/analytics/connectors": ("analytics_connectors", ANALYTICS, [{"date": DAY}], {}),
     "/v1/organizations/analytics/plugins": (
         "analytics_plugins", ANALYTICS, [{"date": DAY}],
         dict.fromkeys(["product", "rbac_group_id", "rbac_group_name", "user_id"], GROUPED_ONLY)),
@@ -70,18 +68,21 @@ ENDPOINTS = {
         {"product": "grouped-only: the reference documents group_by[] user_id and rbac_group_id only"}),
     "/v1/organizations/analytics/user_usage_report": (
         "analytics_user_usage_report", ANALYTICS,
-        [{"starting_at": INSTANT, "limit": 3}, {"starting_at": INSTANT, "limit": 3, "group_by[]": ENTERPRISE_DIMS}], {}),
+        [{"starting_at": INSTANT, "limit": 3}, {"starting_at": INSTANT, "limit": 3, "group_by[]": ENTERPRISE_DIMS},
+         PER_USER_DAILY], {}),
     "/v1/organizations/analytics/user_cost_report": (
         "analytics_user_cost_report", ANALYTICS,
         [{"starting_at": INSTANT, "limit": 3},
-         {"starting_at": INSTANT, "limit": 3, "group_by[]": [*ENTERPRISE_DIMS, "cost_type", "token_type"]}], {}),
+         {"starting_at": INSTANT, "limit": 3, "group_by[]": ENTERPRISE_DIMS},
+         {"starting_at": INSTANT, "limit": 3, "group_by[]": COST_FANOUT}, PER_USER_DAILY], {}),
     "/v1/organizations/analytics/usage_report": (
         "analytics_usage_report", ANALYTICS,
         [{"starting_at": INSTANT, "limit": 2}, {"starting_at": INSTANT, "limit": 2, "group_by[]": ENTERPRISE_DIMS}], {}),
     "/v1/organizations/analytics/cost_report": (
         "analytics_cost_report", ANALYTICS,
         [{"starting_at": INSTANT, "limit": 2},
-         {"starting_at": INSTANT, "limit": 2, "group_by[]": [*ENTERPRISE_DIMS, "cost_type", "token_type"]}], {}),
+         {"starting_at": INSTANT, "limit": 2, "group_by[]": ENTERPRISE_DIMS},
+         {"starting_at": INSTANT, "limit": 2, "group_by[]": COST_FANOUT}], {}),
 }
 
 # Keys the reference documents although no official example shows them.
@@ -90,7 +91,9 @@ DOCUMENTED_BEYOND_EXAMPLES = {
 }
 
 # Keys that may be null, per the reference (dimensions are null unless grouped on; distinct
-# counts are null on aggregated rows; `next_page` is null on the last page).
+# counts are null on aggregated rows; `next_page` is null on the last page) and the field
+# reports (F8: /users metric blocks of unused products; F13: grouping fields on every row).
+_UNGROUPED = {"product", "rbac_group_id", "rbac_group_name", "user_id", "next_page"}
 _ENTERPRISE_NULLABLE = {*ENTERPRISE_DIMS, "cost_type", "token_type", "requests", "rbac_group_id",
                         "slack_channel_id", "claude_tag_category", "claude_tag_user_id", "next_page"}
 NULLABLE = {
@@ -99,8 +102,11 @@ NULLABLE = {
                               "service_account_id", "service_tier", "workspace_id", "speed", "next_page"},
     "cost_report": {"context_window", "cost_type", "description", "inference_geo", "model", "service_tier",
                     "token_type", "workspace_id", "next_page"},
-    "analytics_users": {"next_page", "distinct_*"},
-    "analytics_chat_projects": {"next_page", "created_at", "created_by"},
+    "analytics_users": {"next_page", "distinct_*", "rbac_group_id", "rbac_group_name", "chat_metrics",
+                        "claude_code_metrics", "cowork_metrics", "office_metrics", "design_metrics", "science_metrics"},
+    "analytics_chat_projects": {*_UNGROUPED, "created_at", "created_by"},
+    "analytics_skills": _UNGROUPED,
+    "analytics_connectors": _UNGROUPED,
     "analytics_user_usage_report": _ENTERPRISE_NULLABLE,
     "analytics_user_cost_report": _ENTERPRISE_NULLABLE,
     "analytics_usage_report": _ENTERPRISE_NULLABLE,

@@ -2,7 +2,9 @@
 
 Both report the Console side of the organization: Claude Code billed as API usage
 ("api" customers and the unattended `api_actor` keys) plus the org's production apps.
-Data appears about five minutes after the fact and is never revised.
+Data appears about five minutes after the fact and is never revised. An `ending_at` off the
+bucket grid is refused (field report F4); cost lines that are not token costs carry `""`,
+not null, in the description fields that do not apply to them (F10).
 """
 
 from __future__ import annotations
@@ -35,11 +37,11 @@ _FILTER_OPTIONS = {
 }
 
 
-def _range(q, as_of):
+def _range(q, as_of, width):
     start = q.instant("starting_at", required=True)
     end = q.instant("ending_at")
-    if end is not None and end <= start:
-        raise invalid("ending_at must be later than starting_at.")
+    if end is not None:
+        buckets.check_end(start, end, width)
     if start >= as_of:
         raise invalid(f"starting_at {q.one('starting_at')} is in the future; nothing has been reported yet.")
     return start, min(end, as_of) if end is not None else as_of
@@ -48,8 +50,8 @@ def _range(q, as_of):
 def messages_usage(req: ApiRequest) -> dict:
     q = req.query("starting_at", "ending_at", "bucket_width", "limit", "page", "group_by[]", *_USAGE_FILTERS)
     position, as_of = req.page(q)
-    start, end = _range(q, as_of)
     width_name = q.choice("bucket_width", tuple(buckets.WIDTHS), "1d")
+    start, end = _range(q, as_of, buckets.WIDTHS[width_name])
     default, high = BUCKET_LIMITS[width_name]
     limit = q.integer("limit", default, 1, high)
     group_by = q.many("group_by[]", tuple(_USAGE_DIMS))
@@ -97,8 +99,8 @@ def messages_usage(req: ApiRequest) -> dict:
 def cost_report(req: ApiRequest) -> dict:
     q = req.query("starting_at", "ending_at", "bucket_width", "limit", "page", "group_by[]")
     position, as_of = req.page(q)
-    start, end = _range(q, as_of)
     q.choice("bucket_width", ("1d",), "1d")
+    start, end = _range(q, as_of, buckets.WIDTHS["1d"])
     limit = q.integer("limit", 7, 1, 31)
     group_by = q.many("group_by[]", ("workspace_id", "description"))
 
@@ -135,7 +137,7 @@ def _cost_line(workspace, model, tier, window, geo, token_type, group_by) -> tup
     if "description" not in group_by:
         return (ws, None, None, None, None, None, None, None)
     if token_type is None:
-        return (ws, "Web Search Usage", "web_search", None, None, None, None, None)
+        return (ws, "Web Search Usage", "web_search", "", "", "", "", "")
     display = catalog.MODELS_BY_ID[model].display
     qualifiers = "".join(label for cond, label in (
         (window != "0-200k", " - Long Context"), (tier == "batch", " - Batch"), (geo == "us", " - US Only"),

@@ -1,5 +1,7 @@
 """Enterprise Analytics adoption endpoints for one day: chat projects, skills, connectors,
 plugins and artifacts. Each row is an aggregate of the same user-days /users reports.
+Projects, skills and connectors rows carry the grouping fields of the newest reference, null
+because the emulator does not group them (field report F13).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from .timeutil import rfc3339
 
 _PAGED = ("date", "limit", "page")
 SKILL_PRICE_UNITS = 3 * money.UNITS_PER_CENT  # list price attributed to one skill invocation
+UNGROUPED = dict.fromkeys(("product", "rbac_group_id", "rbac_group_name", "user_id"))
 
 
 def chat_projects(req: ApiRequest) -> dict:
@@ -40,6 +43,7 @@ def chat_projects(req: ApiRequest) -> dict:
                 "message_count": messages,
                 "created_at": rfc3339(project.created_at) if project.created_at else None,
                 "created_by": {"id": creator.id, "email_address": creator.email, "type": "user"} if creator else None,
+                **UNGROUPED,
             })
         return sorted(out, key=lambda row: row["project_id"])
 
@@ -96,6 +100,7 @@ def skills(req: ApiRequest) -> dict:
                 "attributed_list_price": money.cents_string(invocations * SKILL_PRICE_UNITS),
                 "estimated_overage_spend": money.cents_string(0),
                 "currency": "USD",
+                **UNGROUPED,
             })
         return out
 
@@ -124,6 +129,7 @@ def connectors(req: ApiRequest) -> dict:
                 "read_call_count": calls[c][0],
                 "write_call_count": calls[c][1],
                 "unclassified_call_count": calls[c][2],
+                **UNGROUPED,
             })
         return out
 

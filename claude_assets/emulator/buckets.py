@@ -2,6 +2,7 @@
 
 Per-day group totals are cut into any [start, end) with the intraday profile
 (`timeutil.day_share`); because the cut telescopes, buckets always add up to the day.
+An explicit `ending_at` must lie on the bucket grid (field report F4).
 """
 
 from __future__ import annotations
@@ -10,9 +11,20 @@ import math
 from datetime import date, datetime, timedelta
 from typing import Callable
 
+from .errors import invalid
 from .timeutil import day_pieces, floor_to
 
 WIDTHS = {"1d": timedelta(days=1), "1h": timedelta(hours=1), "1m": timedelta(minutes=1)}
+
+
+def check_end(start: datetime, end: datetime, width: timedelta | None) -> None:
+    """The live reports refuse an empty range, and read an `ending_at` off the bucket grid
+    (e.g. 23:59:59 with 1d buckets) as a range that ends too early, with these messages.
+    `width` None: the report has no buckets, so any later instant will do."""
+    if end <= start:
+        raise invalid("ending_at must be after starting_at")
+    if width is not None and floor_to(end, width) != end:
+        raise invalid("Invalid date range: ending date must be after starting date")
 
 
 def plan(start: datetime, end: datetime, width: timedelta, offset: int, limit: int):

@@ -1,4 +1,9 @@
-"""GET /v1/organizations/usage_report/claude_code — one UTC day of per-actor activity."""
+"""GET /v1/organizations/usage_report/claude_code — one UTC day of per-actor activity.
+
+A day without activity, or before the organization's history, is an empty 200 page, not an
+error (field report F9). `claude_code_amounts="string"` sends `estimated_cost.amount` as a
+decimal string, as one peer's fixtures show it.
+"""
 
 from __future__ import annotations
 
@@ -33,9 +38,18 @@ def claude_code_report(req: ApiRequest) -> dict:
     all_rows = req.cached(as_of, rows)
     offset = position.get("offset", 0)
     page = all_rows[offset:offset + limit]
+    if req.config.claude_code_amounts == "string":
+        page = [_string_amounts(row) for row in page]
     has_more = offset + limit < len(all_rows)
     return {
         "data": page,
         "has_more": has_more,
         "next_page": req.next_page({"offset": offset + limit}, as_of) if has_more else None,
     }
+
+
+def _string_amounts(row: dict) -> dict:
+    """A copy of the row with every estimated cost as a decimal string (the cached row is shared)."""
+    breakdown = [{**m, "estimated_cost": {**m["estimated_cost"], "amount": str(m["estimated_cost"]["amount"])}}
+                 for m in row["model_breakdown"]]
+    return {**row, "model_breakdown": breakdown}

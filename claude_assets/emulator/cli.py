@@ -14,7 +14,7 @@ import sys
 import threading
 from datetime import date, datetime, timedelta
 
-from .config import EmulatorConfig
+from .config import CLAUDE_CODE_AMOUNTS, RETRY_AFTER_STYLES, EmulatorConfig
 from .faults import FAIL_STATUSES
 from .org import SyntheticOrg
 from .server import Emulator
@@ -33,10 +33,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lag-days", type=int, default=3, help="engagement data lag: newest day = today - N")
     parser.add_argument("--admin-key", default=None, help="Admin key to accept (default: derived from the seed)")
     parser.add_argument("--analytics-key", default=None, help="Analytics key to accept (default: derived from the seed)")
+    parser.add_argument("--scopeless-key", default=None,
+                        help="a valid key with no scopes: 403 on Enterprise paths, 401 on Admin paths "
+                             "(default: derived from the seed; not printed)")
     parser.add_argument("--now", default=None, help="freeze the clock at this ISO datetime (e.g. 2026-03-10T12:00:00Z)")
     parser.add_argument("--access-off", action="store_true", help="Analytics API access toggle off (every call 404)")
     parser.add_argument("--cursor-ttl", type=float, default=600, help="seconds before a page cursor expires (410)")
-    parser.add_argument("--no-retry-after", action="store_true", help="omit the retry-after header on 429")
+    parser.add_argument("--retry-after", choices=RETRY_AFTER_STYLES, default="seconds",
+                        help="retry-after on 429: whole seconds (default), the HTTP date the budget refills, "
+                             "or none; Admin 429s also carry an anthropic-ratelimit-requests-reset in the past")
+    parser.add_argument("--no-retry-after", dest="retry_after", action="store_const", const="none",
+                        help="same as --retry-after none")
+    parser.add_argument("--null-metric-blocks", action=argparse.BooleanOptionalAction, default=True,
+                        help="/users sends about half of the blocks of unused products as null (default on)")
+    parser.add_argument("--claude-code-amounts", choices=CLAUDE_CODE_AMOUNTS, default="number",
+                        help="JSON type of the Claude Code report's estimated_cost.amount (default number)")
     parser.add_argument("--error-rate", type=float, default=0.0, help="fraction of API requests that fail (0-1)")
     parser.add_argument("--error-status", type=int, default=500, choices=FAIL_STATUSES,
                         help="status of --error-rate failures")
@@ -75,9 +86,10 @@ def main(args: argparse.Namespace) -> int:
     config = EmulatorConfig(
         seed=args.seed, users=args.users, rate_limit_per_minute=args.rate_limit,
         admin_rate_limit_per_minute=args.admin_rate_limit, lag_days=args.lag_days,
-        admin_key=args.admin_key, analytics_key=args.analytics_key, now=_parse_now(args.now),
-        analytics_access=not args.access_off, cursor_ttl_seconds=args.cursor_ttl,
-        retry_after=not args.no_retry_after,
+        admin_key=args.admin_key, analytics_key=args.analytics_key, scopeless_key=args.scopeless_key,
+        now=_parse_now(args.now), analytics_access=not args.access_off, cursor_ttl_seconds=args.cursor_ttl,
+        retry_after=args.retry_after, null_metric_blocks=args.null_metric_blocks,
+        claude_code_amounts=args.claude_code_amounts,
     )
     emu = Emulator(config, host=args.host, port=args.port)
     truth = None

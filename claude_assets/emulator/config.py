@@ -8,6 +8,9 @@ from datetime import date, datetime, timedelta
 
 ADMIN_KEY_PREFIX = "sk-ant-admin01-"
 ANALYTICS_KEY_PREFIX = "sk-ant-analytics-emu-"
+SCOPELESS_KEY_PREFIX = "sk-ant-api03-emu-"
+RETRY_AFTER_STYLES = ("seconds", "http-date", "none")
+CLAUDE_CODE_AMOUNTS = ("number", "string")
 
 
 @dataclass
@@ -21,11 +24,14 @@ class EmulatorConfig:
     lag_days: int = 3
     admin_key: str | None = None
     analytics_key: str | None = None
+    scopeless_key: str | None = None
     now: datetime | None = None
     analytics_access: bool = True
     cursor_ttl_seconds: float = 600
-    retry_after: bool = True
+    retry_after: str | bool = "seconds"
     history_start: date | None = None
+    null_metric_blocks: bool = True
+    claude_code_amounts: str = "number"
 
     def __post_init__(self) -> None:
         if self.users < 1:
@@ -34,6 +40,12 @@ class EmulatorConfig:
             raise ValueError("now must be timezone-aware (e.g. datetime(..., tzinfo=timezone.utc))")
         if self.lag_days < 0:
             raise ValueError("lag_days must be >= 0")
+        if isinstance(self.retry_after, bool):  # the older switch: on = seconds, off = no header
+            self.retry_after = "seconds" if self.retry_after else "none"
+        if self.retry_after not in RETRY_AFTER_STYLES:
+            raise ValueError(f"retry_after must be one of {', '.join(RETRY_AFTER_STYLES)}")
+        if self.claude_code_amounts not in CLAUDE_CODE_AMOUNTS:
+            raise ValueError(f"claude_code_amounts must be one of {', '.join(CLAUDE_CODE_AMOUNTS)}")
 
     @property
     def resolved_admin_key(self) -> str:
@@ -42,6 +54,10 @@ class EmulatorConfig:
     @property
     def resolved_analytics_key(self) -> str:
         return self.analytics_key or ANALYTICS_KEY_PREFIX + _hex(self.seed, "analytics")
+
+    @property
+    def resolved_scopeless_key(self) -> str:
+        return self.scopeless_key or SCOPELESS_KEY_PREFIX + _hex(self.seed, "scopeless")
 
     @property
     def resolved_admin_rate_limit(self) -> int:

@@ -2,7 +2,9 @@
 without `has_more`, and `filter[]=dimension:value` parsing.
 
 Availability follows the original contract the reference recommends for emulators: nothing
-before 2026-01-01, nothing older than 90 days, and the newest day is today - lag_days.
+before 2026-01-01, nothing older than 90 days, and the newest day is today - lag_days. Every
+refusal of a day not yet available names that newest day in one fixed sentence, which peers
+parse (field report F11).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ def check_range_end(req: ApiRequest, end: date) -> None:
     if end > latest + timedelta(days=1):
         raise invalid(
             f"ending_date {end.isoformat()} (exclusive) reaches days that are not yet available. "
-            f"The latest available date is {latest.isoformat()}, so ending_date can be at most "
+            f"The latest available date is {latest.isoformat()}. ending_date can be at most "
             f"{(latest + timedelta(days=1)).isoformat()}."
         )
 

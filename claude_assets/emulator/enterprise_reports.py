@@ -6,6 +6,11 @@ subscription Claude Code), priced at list and after the org's discount. Data lan
 four hours after the fact (`data_refreshed_at`) and stays provisional for 30 days: a day
 younger than that reports a little less than its final value (late events), converging
 as the clock advances, so a re-fetch can see revisions.
+
+Every envelope carries `organization_id` and `data_refreshed_at` (field report F12). The
+per-user reports answer one undated row per user and grouping for the whole range (F5), or,
+with `bucket_width=1d` and an `ending_at`, dated rows per day. Bucketed reports refuse an
+`ending_at` off the bucket grid (F4).
 """
 
 from __future__ import annotations
@@ -62,7 +67,8 @@ class Scope:
         return floor_to(self.as_of, timedelta(hours=1)) - REFRESH_LAG
 
 
-def _scope(q: Query, as_of: datetime, snap: timedelta, cost: bool) -> Scope:
+def _scope(q: Query, as_of: datetime, snap: timedelta, cost: bool, grid: bool = False) -> Scope:
+    """`grid`: the range is cut into buckets of `snap`, so an explicit end must lie on their grid."""
     start = q.instant("starting_at", required=True)
     if start < FIRST_INSTANT:
         raise invalid("starting_at must not be before 2026-01-01T00:00:00Z; no cost or usage data exists earlier.")
@@ -73,10 +79,10 @@ def _scope(q: Query, as_of: datetime, snap: timedelta, cost: bool) -> Scope:
     end = q.instant("ending_at")
     if end is None:
         end = min(as_of, start + MAX_RANGE)
-    elif end <= start:
-        raise invalid("ending_at is exclusive and must be later than starting_at.")
-    elif end - start > MAX_RANGE:
-        raise invalid("The range from starting_at to ending_at may span at most 31 days.")
+    else:
+        buckets.check_end(start, end, snap if grid else None)
+        if end - start > MAX_RANGE:
+            raise invalid("The range from starting_at to ending_at may span at most 31 days.")
     group_by = q.many("group_by[]", DIMS + FANOUT if cost else DIMS)
     item_filters = {attr: set(q.many(name, options, 100)) for name, (attr, options) in _ITEM_FILTERS.items()}
     return Scope(
@@ -166,18 +172,38 @@ def _envelope(req: ApiRequest, s: Scope, data: list, offset: int, more: bool) ->
 
 
 # -- per-user reports ---------------------------------------------------------------------------
+def _user_scope(q: Query, as_of: datetime, cost: bool) -> tuple[Scope, list | None]:
+    """The scope of a per-user report and its day windows when `bucket_width=1d` asks for dated
+    rows; None = one undated row per user for the whole range, as the live API answers."""
+    width_name = q.choice("bucket_width", ("1d",))
+    if width_name is None:
+        return _scope(q, as_of, timedelta(hours=1), cost), None
+    if not q.has("ending_at"):
+        raise invalid("`bucket_width` needs an explicit `ending_at`.")
+    width = buckets.WIDTHS[width_name]
+    s = _scope(q, as_of, width, cost, grid=True)
+    windows, _ = buckets.plan(s.start, s.end, width, 0, MAX_RANGE.days + 1)
+    return s, windows
+
+
+def _dated(windows: list | None, w: int) -> dict:
+    if windows is None:
+        return {}
+    return {"starting_at": rfc3339(windows[w][0]), "ending_at": rfc3339(windows[w][1])}
+
+
 def user_usage_report(req: ApiRequest) -> dict:
-    q = req.query(*_COMMON, "order", "order_by", "exclude_deleted_users")
+    q = req.query(*_COMMON, "order", "order_by", "exclude_deleted_users", "bucket_width")
     position, as_of = req.page(q)
-    s = _scope(q, as_of, timedelta(hours=1), cost=False)
+    s, windows = _user_scope(q, as_of, cost=False)
     limit = q.integer("limit", 20, 1, 1000)
     descending = q.choice("order", ("asc", "desc"), "desc") == "desc"
     metric = _USAGE_ORDER[q.choice("order_by", tuple(_USAGE_ORDER), "total_tokens")]
     exclude_deleted = q.boolean("exclude_deleted_users", False)
 
-    def ranked():
+    def ranked_in(start: datetime, end: datetime) -> list:
         totals: dict[tuple, list[int]] = {}
-        for user, item, v in _pieces(req, s, s.start, s.end, exclude_deleted):
+        for user, item, v in _pieces(req, s, start, end, exclude_deleted):
             acc = totals.setdefault((user.index, tuple(getattr(item, d) for d in s.dims)), [0] * 8)
             for i, x in enumerate(v):
                 acc[i] += x
@@ -185,29 +211,29 @@ def user_usage_report(req: ApiRequest) -> dict:
             acc[7] = acc[0] + acc[1] + acc[2] + acc[3] + acc[4]
         return _rank(req, totals, metric, descending)
 
-    rows = req.cached(as_of, ranked)
+    rows = req.cached(as_of, lambda: _per_window(windows, s, ranked_in))
     offset = position.get("offset", 0)
     today = as_of.date()
     data = [
         {"actor": _actor(req.org.users[u], today), **_dims(s, key), **_usage_fields(v),
-         "total_tokens": v[7], "starting_at": rfc3339(s.start), "ending_at": rfc3339(s.end)}
-        for (u, key), v in rows[offset:offset + limit]
+         "total_tokens": v[7], **_dated(windows, w)}
+        for w, (u, key), v in rows[offset:offset + limit]
     ]
     return _envelope(req, s, data, offset + limit, offset + limit < len(rows))
 
 
 def user_cost_report(req: ApiRequest) -> dict:
-    q = req.query(*_COMMON, "order", "order_by", "exclude_deleted_users")
+    q = req.query(*_COMMON, "order", "order_by", "exclude_deleted_users", "bucket_width")
     position, as_of = req.page(q)
-    s = _scope(q, as_of, timedelta(hours=1), cost=True)
+    s, windows = _user_scope(q, as_of, cost=True)
     limit = q.integer("limit", 20, 1, 1000)
     descending = q.choice("order", ("asc", "desc"), "desc") == "desc"
     by_list = q.choice("order_by", ("amount", "list_amount"), "amount") == "list_amount"
     exclude_deleted = q.boolean("exclude_deleted_users", False)
 
-    def ranked():
+    def ranked_in(start: datetime, end: datetime) -> list:
         bases: dict[tuple, dict] = {}
-        for user, item, v in _pieces(req, s, s.start, s.end, exclude_deleted):
+        for user, item, v in _pieces(req, s, start, end, exclude_deleted):
             base = bases.setdefault((user.index, tuple(getattr(item, d) for d in s.dims)), {"lines": {}, "requests": 0})
             base["requests"] += v[6]
             for cost_type, token_type, units in _priced(item.model, v):
@@ -221,16 +247,21 @@ def user_cost_report(req: ApiRequest) -> dict:
                 totals[key] = (list_units if by_list else amount, base)
         return _rank(req, totals, None, descending)
 
-    rows = req.cached(as_of, ranked)
+    rows = req.cached(as_of, lambda: _per_window(windows, s, ranked_in))
     offset = position.get("offset", 0)
     today = as_of.date()
     data = []
-    for (u, key), (_, base) in rows[offset:offset + limit]:
-        head = {"actor": _actor(req.org.users[u], today), **_dims(s, key),
-                "starting_at": rfc3339(s.start), "ending_at": rfc3339(s.end)}
+    for w, (u, key), (_, base) in rows[offset:offset + limit]:
+        head = {"actor": _actor(req.org.users[u], today), **_dims(s, key), **_dated(windows, w)}
         for fan, units in sorted(base["lines"].items(), key=lambda kv: _sort_key(kv[0])):
             data.append({**head, **_cost_fields(s, fan, units, base["requests"])})
     return _envelope(req, s, data, offset + limit, offset + limit < len(rows))
+
+
+def _per_window(windows: list | None, s: Scope, ranked_in) -> list:
+    """(window index, identity, value) rows: each day's ranking in turn, or the whole range's."""
+    spans = windows if windows is not None else [(s.start, s.end)]
+    return [(w, identity, value) for w, (start, end) in enumerate(spans) for identity, value in ranked_in(start, end)]
 
 
 def _rank(req: ApiRequest, totals: dict, metric: int | None, descending: bool) -> list:
@@ -271,7 +302,7 @@ def _bucketed(req: ApiRequest, cost: bool):
     q = req.query(*_COMMON, "bucket_width")
     position, as_of = req.page(q)
     width_name = q.choice("bucket_width", tuple(buckets.WIDTHS), "1d")
-    s = _scope(q, as_of, buckets.WIDTHS[width_name], cost=cost)
+    s = _scope(q, as_of, buckets.WIDTHS[width_name], cost=cost, grid=True)
     default, high = BUCKET_LIMITS[width_name]
     limit = q.integer("limit", default, 1, high)
     page, more = buckets.plan(s.start, s.end, buckets.WIDTHS[width_name], position.get("offset", 0), limit)

@@ -23,7 +23,8 @@ DEFAULT_MESSAGES = {
     503: "The service is temporarily unavailable. Retry with exponential backoff.",
     504: "The request timed out. Retry with exponential backoff.",
     529: "The API is temporarily overloaded. Retry with exponential backoff.",
-    429: "Rate limit exceeded for this organization. Wait for the time in the retry-after header, then retry.",
+    429: "Rate limit exceeded for this organization. Wait for the time in the retry-after header, "
+         "or back off exponentially when there is none, then retry.",
 }
 _BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 

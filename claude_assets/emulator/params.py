@@ -1,7 +1,8 @@
 """Strict query-string parsing: every mistake a client can make gets a 400 that says what to fix.
 
 Lists use bracket syntax (`group_by[]=model&group_by[]=product`); scalars may appear once;
-parameters an endpoint does not know are rejected rather than silently ignored.
+parameters an endpoint does not know are rejected rather than silently ignored. Every endpoint
+that groups refuses more than five `group_by[]` values, as the live Admin API does (field report F1).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import date, datetime
 
 from .errors import invalid
 
+MAX_GROUP_BY = 5
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|z|[+-]\d{2}:\d{2})$")
 
@@ -27,6 +29,8 @@ class Query:
                 f"Unknown query parameter(s): {', '.join(unknown)}. This endpoint accepts: "
                 f"{', '.join(allowed)}.{hint}"
             )
+        if sum(k == "group_by[]" for k, _ in pairs) > MAX_GROUP_BY:  # raw pairs: duplicates count too
+            raise invalid(f"Cannot specify more than {MAX_GROUP_BY} group_by[] dimensions.")
 
     def has(self, name: str) -> bool:
         return any(k == name for k, _ in self.pairs)

@@ -1,8 +1,9 @@
 """Every emulated endpoint: path -> (auth family, handler).
 
 Families decide how a key is checked: "admin" (Admin key, 401 on a bad key, needs
-`anthropic-version`), "engagement" (Analytics key, 404 on a bad key or with access off) and
-"enterprise_report" (Analytics key, 401 on a bad key, 404 with access off).
+`anthropic-version`), "engagement" (Analytics key, 404 on an unknown key or with access off) and
+"enterprise_report" (Analytics key, 401 on an unknown key, 404 with access off). Both Enterprise
+families answer 403 to a known key that lacks `read:analytics` (the Admin key, the scopeless key).
 """
 
 from __future__ import annotations

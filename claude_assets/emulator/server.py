@@ -2,8 +2,10 @@
 
 Pipeline of an API request: fault switches (before auth: a 5xx, 429, drop or cut-off can hit
 any request) -> key check per endpoint family -> per-organization rate limit -> required
-headers -> handler. Control endpoints under `/_emulator/` need no key, never see faults and
-are not counted in stats:
+headers -> handler. Keys: the Admin key, the Analytics key (`read:analytics`) and a valid key
+with no scopes; a known key lacking `read:analytics` gets 403 on Enterprise paths (field
+report F2). Control endpoints under `/_emulator/` need no key, never see faults and are not
+counted in stats:
   GET  /_emulator/stats            counters (see `Stats.snapshot`)
   POST /_emulator/faults           arm switches, e.g. {"fail_next": {"count": 2, "status": 503}}
   POST /_emulator/reset            disarm faults, zero stats, refill rate budgets
@@ -16,7 +18,8 @@ import json
 import socket
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
@@ -31,8 +34,11 @@ from .ratelimit import TokenBucket
 from .request import ApiRequest, ResultCache
 from .routes import ADMIN, ENGAGEMENT, ROUTES
 from .stats import Stats
+from .timeutil import rfc3339
 
 CONTROL_PREFIX = "/_emulator/"
+KEY_SCOPES = {"admin": ["api:admin"], "scopeless": []}  # known keys without read:analytics
+STALE_RESET = timedelta(seconds=3)  # how far in the past an Admin 429's requests-reset lies
 
 
 class Emulator:
@@ -46,6 +52,7 @@ class Emulator:
         self.org = SyntheticOrg(self.config.seed, self.config.users, history_start)
         self.admin_key = self.config.resolved_admin_key
         self.analytics_key = self.config.resolved_analytics_key
+        self.scopeless_key = self.config.resolved_scopeless_key
         self.faults = Faults(self.config.seed, self.config.analytics_access)
         self.stats = Stats()
         self.cursors = Cursors(ids.digest(self.config.seed, "cursor-secret", id(self)), self.config.cursor_ttl_seconds)
@@ -104,9 +111,8 @@ class Emulator:
     def key_kind(self, key: str | None) -> str:
         if not key:
             return "none"
-        if key == self.admin_key:
-            return "admin"
-        return "analytics" if key == self.analytics_key else "unknown"
+        known = {self.admin_key: "admin", self.analytics_key: "analytics", self.scopeless_key: "scopeless"}
+        return known.get(key, "unknown")
 
     def authorize(self, family: str, kind: str, headers) -> None:
         """Raise the documented rejection for this endpoint family, or spend a rate token."""
@@ -114,27 +120,50 @@ class Emulator:
             if kind != "admin":
                 raise ApiError(401, _bad_key_message(kind, "an Admin API key (sk-ant-admin01-...)"))
         else:
-            if kind != "analytics":
-                if family == ENGAGEMENT:
-                    raise ApiError(404, "Not found. The API key is missing, invalid, or lacks the read:analytics scope.")
-                raise ApiError(401, _bad_key_message(kind, "a Claude Enterprise Analytics API key (read:analytics)"))
-            if not self.faults.analytics_access:
-                raise ApiError(404, "Not found. Analytics API access is turned off for this organization; "
-                                    "the Primary Owner can enable it in the organization's API settings.")
+            self._check_analytics_key(family, kind)
         wait = self.buckets[ADMIN if family == ADMIN else "analytics"].take()
         if wait is not None:
-            raise ApiError(429, DEFAULT_MESSAGES[429], self.retry_after_headers(wait))
+            raise ApiError(429, DEFAULT_MESSAGES[429], self.rate_limit_headers(family, wait))
         if family == ADMIN and not headers.get("anthropic-version"):
             raise ApiError(400, "The anthropic-version header is required (e.g. anthropic-version: 2023-06-01).")
 
-    def retry_after_headers(self, seconds: int) -> dict[str, str]:
-        return {"retry-after": str(seconds)} if self.config.retry_after else {}
+    def _check_analytics_key(self, family: str, kind: str) -> None:
+        """A known key without the scope is told which scope it lacks, before the access toggle
+        is consulted; unknown keys keep the family's documented rejection."""
+        if kind in KEY_SCOPES:
+            raise ApiError(403, f"Missing required scopes. Got: {KEY_SCOPES[kind]} Needed: ['read:analytics']")
+        if kind != "analytics":
+            if family == ENGAGEMENT:
+                raise ApiError(404, "Not found. The API key is missing, invalid, or lacks the read:analytics scope.")
+            raise ApiError(401, _bad_key_message(kind, "a Claude Enterprise Analytics API key (read:analytics)"))
+        if not self.faults.analytics_access:
+            raise ApiError(404, "Not found. Analytics API access is turned off for this organization; "
+                                "the Primary Owner can enable it in the organization's API settings.")
+
+    def rate_limit_headers(self, family: str, seconds: int) -> dict[str, str]:
+        """`retry-after` in the configured style (seconds, or the HTTP date the budget refills);
+        Admin 429s also carry a requests-reset that has already passed, as live ones often do."""
+        wall = datetime.now(timezone.utc)
+        headers = {}
+        if self.config.retry_after == "seconds":
+            headers["retry-after"] = str(seconds)
+        elif self.config.retry_after == "http-date":
+            headers["retry-after"] = format_datetime(_whole_second_after(wall + timedelta(seconds=seconds)), usegmt=True)
+        if family == ADMIN:
+            headers["anthropic-ratelimit-requests-reset"] = rfc3339(wall.replace(microsecond=0) - STALE_RESET)
+        return headers
 
     def handle_api(self, path: str, pairs: list, headers) -> dict:
         """Authorize and run one API call; returns the 200 body or raises ApiError."""
         family, handler = ROUTES[path]
         self.authorize(family, self.key_kind(headers.get("x-api-key")), headers)
         return handler(ApiRequest(path, pairs, headers, self.clock.now(), self.org, self.config, self.cursors, self.results))
+
+
+def _whole_second_after(moment: datetime) -> datetime:
+    """An HTTP date has whole seconds: round up, so it never names an instant before the refill."""
+    whole = moment.replace(microsecond=0)
+    return whole + timedelta(seconds=1) if moment.microsecond else whole
 
 
 def _bad_key_message(kind: str, wanted: str) -> str:
@@ -230,7 +259,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault and fault.kind == "expire_cursor":
             return self._send_error(ApiError(410, f"The `page` cursor has expired. {RESTART}"), request_id)
         if fault and fault.kind == "rate_limit":
-            headers = emu.retry_after_headers(fault.retry_after)
+            headers = emu.rate_limit_headers(ROUTES[path][0], fault.retry_after)
             return self._send_error(ApiError(429, DEFAULT_MESSAGES[429], headers), request_id)
         if fault and fault.kind == "fail":
             return self._send_error(ApiError(fault.status, DEFAULT_MESSAGES[fault.status]), request_id)

@@ -2,14 +2,17 @@
 
 A user appears in /users for a day exactly when they were active that day, so the day's
 row count is the summaries' daily_active_user_count. A user's claude_code_metrics are the
-sum of their Claude Code report rows for the day.
+sum of their Claude Code report rows for the day. As on the live API, about half of the blocks
+of products a user did not touch arrive as null instead of zeros (field report F8), and every
+row carries the grouping fields, null when ungrouped (F13). /summaries without `ending_date`
+answers the starting day only (F6).
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from . import activity, catalog
+from . import activity, catalog, ids
 from .activity import UserDay
 from .engagement import FIRST_DAY, check_available, check_range_end, filters, latest_day, paged, user_passes
 from .errors import invalid
@@ -18,6 +21,11 @@ from .timeutil import DAY, days_between, midnight, rfc3339
 
 MAX_ROLLUP_DAYS = 366
 MAX_SUMMARY_DAYS = 31
+BLOCK_PRODUCTS = (  # metric block -> the product whose use fills it
+    ("chat_metrics", "chat"), ("claude_code_metrics", "claude_code"), ("cowork_metrics", "cowork"),
+    ("office_metrics", "office_agent"), ("design_metrics", "claude_design"), ("science_metrics", "science"),
+)
+NULL_BLOCK_SHARE = 0.5
 
 # Flat layout of a user-day's metrics: (path...) in the order of `_flat()`.
 PATHS: tuple[tuple[str, ...], ...] = (
@@ -68,6 +76,20 @@ def _add(acc: list[int] | None, values: list[int]) -> list[int]:
     return values if acc is None else [a + b for a, b in zip(acc, values)]
 
 
+def _null_unused_blocks(req: ApiRequest, row: dict, user, day: date, used: set[str]) -> None:
+    """Send about half of the blocks of products the user did not use as null, the choice fixed
+    by (seed, user, day, block); a block with any non-zero value always stays an object."""
+    draws = ids.uniforms(ids.digest(req.org.seed, "null-metric-blocks"), user.index, day.toordinal())
+    for (block, product), draw in zip(BLOCK_PRODUCTS, draws):
+        if product not in used and draw < NULL_BLOCK_SHARE and not any(_leaves(row[block])):
+            row[block] = None
+
+
+def _leaves(node: dict):
+    for value in node.values():
+        yield from _leaves(value) if isinstance(value, dict) else (value,)
+
+
 def users(req: ApiRequest) -> dict:
     q = req.query("date", "starting_date", "ending_date", "limit", "page", "group_by[]", "filter[]", "order")
     flt = filters(q, ("project_id", "rbac_group_id", "user_id"))
@@ -80,6 +102,7 @@ def users(req: ApiRequest) -> dict:
         per_key: dict = {}
         last_seen: dict = {}
         members: dict = {}
+        used: dict = {}
         for day in days:
             for ud in req.org.active_user_days(day):
                 if not user_passes(req, ud.user, flt):
@@ -92,6 +115,7 @@ def users(req: ApiRequest) -> dict:
                     per_key[key] = _add(per_key.get(key), flat)
                     last_seen[key] = day
                     members.setdefault(key, set()).add(ud.user.index)
+                    used.setdefault(key, set()).update(ud.products)
         out = []
         for key in sorted(per_key, reverse=descending):
             row: dict
@@ -100,9 +124,12 @@ def users(req: ApiRequest) -> dict:
                 row = {"rbac_group_id": key, "rbac_group_name": name, "distinct_user_count": len(members[key])}
             else:
                 user = req.org.user_by_email(key)
-                row = {"user": {"id": user.id, "email_address": user.email, "type": "user"}}
+                row = {"user": {"id": user.id, "email_address": user.email, "type": "user"},
+                       "rbac_group_id": None, "rbac_group_name": None, "distinct_user_count": None}
             row.update(_nest(per_key[key], aggregated=rollup or bool(group_by)))
             row["last_activity_date"] = last_seen[key].isoformat()
+            if not group_by and req.config.null_metric_blocks:
+                _null_unused_blocks(req, row, user, days[0], used[key])
             out.append(row)
         return out
 
@@ -144,7 +171,7 @@ def summaries(req: ApiRequest) -> dict:
     flt = filters(q, ("rbac_group_id",))
     check_available(req, start, "starting_date")
     if end is None:
-        end = min(latest_day(req) + DAY, start + timedelta(days=MAX_SUMMARY_DAYS))
+        end = start + DAY
     if end <= start:
         raise invalid("ending_date is exclusive and must be later than starting_date.")
     if (end - start).days > MAX_SUMMARY_DAYS:
