@@ -16,7 +16,7 @@ import pyarrow as pa
 from claude_assets import calendars
 from claude_assets.calendars import Calendar
 from claude_assets.client import KeyKind, MalformedResponseError, Pagination
-from claude_assets.tables import Column, Table, count, day, flag, money_cents, parent, text, timestamp
+from claude_assets.tables import Column, Table, count, day, dimension, flag, money_cents, parent, text, timestamp
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,6 +32,13 @@ class Endpoint:
     tables: tuple[Table, ...]  # the first is the endpoint's main table; the rest are child tables
     api: str  # which API, for descriptions
     days_per_request: int = 1  # >1 for time-bucketed reports, which answer a range in one request
+    headers: dict[str, str] = dataclasses.field(default_factory=dict)  # sent on this endpoint's requests only
+
+    def __post_init__(self) -> None:
+        grouped = self.query(dt.date(2026, 1, 1), dt.date(2026, 1, 2)).get("group_by[]", [])
+        if len(grouped) > MAX_GROUP_BY:
+            raise ValueError(f"{self.name} groups by {len(grouped)} dimensions; the live API refuses more than "
+                             f"{MAX_GROUP_BY} (field report F1): split them over two endpoints")
 
     def record_day(self, record: dict) -> dt.date | None:
         """The UTC day a record says it belongs to (its date or its bucket's start), if it says one."""
@@ -47,6 +54,9 @@ class Endpoint:
     @property
     def assets(self) -> list[str]:
         return [t.asset for t in self.tables]
+
+
+MAX_GROUP_BY = 5  # the live API answers more `group_by[]` values with a 400 (api-reference §8, F1)
 
 
 def _data(page: dict) -> list[dict]:
@@ -140,6 +150,18 @@ def _bucket_results(page: dict) -> list[dict]:
     return rows
 
 
+ENVELOPE = ("data_refreshed_at", "organization_id")  # kept with every row of the Enterprise cost and usage reports
+
+
+def _with_envelope(rows: Callable[[dict], list[dict]]) -> Callable[[dict], list[dict]]:
+    """Each row carries its page's watermark and organization (F12): buckets after the watermark were incomplete."""
+    def records(page: dict) -> list[dict]:
+        envelope = {key: page[key] for key in ENVELOPE if key in page}
+        return [{**envelope, **row} for row in rows(page)]
+
+    return records
+
+
 _BOUNDS = (timestamp("starting_at", "starting_at"), timestamp("ending_at", "ending_at"))
 _TOKENS = (
     count("uncached_input_tokens", "uncached_input_tokens"),
@@ -149,12 +171,17 @@ _TOKENS = (
     count("output_tokens", "output_tokens"),
     count("web_search_requests", "server_tool_use.web_search_requests"),
 )
-_MODEL_DIMENSIONS = tuple(text(n, n) for n in ("model", "context_window", "inference_geo", "speed"))
+_MODEL_DIMENSIONS = tuple(dimension(n, n) for n in ("model", "context_window", "inference_geo", "speed"))
 # Newest dimensions of the Enterprise reports; null unless grouped on, which this project does not.
 _ENTERPRISE_DIMENSIONS = tuple(
-    text(n, n) for n in ("rbac_group_id", "slack_channel_id", "claude_tag_category", "claude_tag_user_id")
+    dimension(n, n) for n in ("rbac_group_id", "slack_channel_id", "claude_tag_category", "claude_tag_user_id")
 )
-_COST_DIMENSIONS = (text("cost_type", "cost_type"), text("token_type", "token_type"))
+_COST_DIMENSIONS = (dimension("cost_type", "cost_type"), dimension("token_type", "token_type"))
+_ENVELOPE_COLUMNS = (
+    timestamp("data_refreshed_at", "data_refreshed_at",
+              "the API's watermark when the day was fetched: buckets after it were still incomplete"),
+    text("organization_id", "organization_id", "the organization the API says it answered for (org_...)"),
+)
 _AMOUNTS = (
     text("currency", "currency"),
     *money_cents("amount", "amount", exact=True),
@@ -170,24 +197,41 @@ _ACTOR = (
 
 # -- Admin Usage & Cost API -----------------------------------------------------------------
 
+# The live usage report refuses more than 5 `group_by[]` dimensions (F1), so the Messages API's usage is
+# read twice, as two groupings of the same buckets: who spent it, and how it was priced. Both tables
+# have every dimension column (null where not grouped, as the API sends them), and their totals per
+# day agree: sum either one, never both.
+MESSAGES_BY_KEY = ("api_key_id", "workspace_id", "model", "service_tier", "context_window")
+MESSAGES_BY_GEO = ("model", "service_tier", "context_window", "inference_geo", "speed")
+_MESSAGES_COLUMNS = (
+    (day("date", "starting_at"), *_BOUNDS)
+    + tuple(dimension(n, n) for n in ("api_key_id", "workspace_id", "account_id", "service_account_id", "service_tier"))
+    + _MODEL_DIMENSIONS
+    + _TOKENS
+)
+
 API_MESSAGES_USAGE = Table(
     asset="api_messages_usage",
-    description="One row per UTC day and API key, workspace, model, service tier, context window and "
-    "inference geo: Messages API tokens.",
-    natural_key=("date", "api_key_id", "workspace_id", "model", "service_tier", "context_window", "inference_geo",
-                 "speed", "account_id", "service_account_id"),
-    columns=(day("date", "starting_at"), *_BOUNDS)
-    + tuple(text(n, n) for n in ("api_key_id", "workspace_id", "account_id", "service_account_id", "service_tier"))
-    + _MODEL_DIMENSIONS
-    + _TOKENS,
+    description="One row per UTC day and API key, workspace, model, service tier and context window: Messages API "
+    "tokens. Inference geo and speed are in api_messages_usage_by_geo (the API groups by at most 5 dimensions).",
+    natural_key=("date", *MESSAGES_BY_KEY),
+    columns=_MESSAGES_COLUMNS,
+)
+
+API_MESSAGES_USAGE_BY_GEO = Table(
+    asset="api_messages_usage_by_geo",
+    description="One row per UTC day and model, service tier, context window, inference geo and speed: Messages "
+    "API tokens, the same totals as api_messages_usage grouped by what sets the price instead of by key.",
+    natural_key=("date", *MESSAGES_BY_GEO),
+    columns=_MESSAGES_COLUMNS,
 )
 
 API_COST = Table(
     asset="api_cost",
     description="One row per UTC day, workspace and cost description (model, token type, ...): billed cost.",
     natural_key=("date", "workspace_id", "description"),
-    columns=(day("date", "starting_at"), *_BOUNDS, text("workspace_id", "workspace_id"),
-             text("description", "description"), text("service_tier", "service_tier"))
+    columns=(day("date", "starting_at"), *_BOUNDS, dimension("workspace_id", "workspace_id"),
+             text("description", "description"), dimension("service_tier", "service_tier"))
     + _MODEL_DIMENSIONS
     + _COST_DIMENSIONS
     + _AMOUNTS,
@@ -217,6 +261,11 @@ def _block(prefix: str, path: str, names: Iterable[str]) -> tuple:
     return tuple(count(f"{prefix}_{n}", f"{path}.{n}") for n in names)
 
 
+# Grouping fields the newest reference puts on every engagement row (F13), null unless grouped on.
+_GROUPING = (dimension("rbac_group_id", "rbac_group_id"), dimension("rbac_group_name", "rbac_group_name"))
+_ADOPTION_GROUPING = (dimension("product", "product"), *_GROUPING, dimension("user_id", "user_id"))
+
+
 ENTERPRISE_USER_ACTIVITY = Table(
     asset="enterprise_user_activity",
     description="One row per user and UTC day: claude.ai chat, Claude Code, Cowork, Office, Design and "
@@ -229,6 +278,8 @@ ENTERPRISE_USER_ACTIVITY = Table(
         text("user_type", "user.type"),
         day("last_activity_date", "last_activity_date"),
     )
+    + _GROUPING
+    + (count("distinct_users", "distinct_user_count", "users in the group (grouped rows only)"),)
     + _block("chat", "chat_metrics", _CHAT)
     + (
         count("claude_code_sessions", "claude_code_metrics.core_metrics.distinct_session_count"),
@@ -280,7 +331,7 @@ ENTERPRISE_SUMMARIES = Table(
 ENTERPRISE_CHAT_PROJECTS = Table(
     asset="enterprise_chat_projects",
     description="One row per claude.ai project and UTC day: users, conversations and messages.",
-    natural_key=("date", "project_id"),
+    natural_key=("date", "project_id", "product", "rbac_group_id", "user_id"),
     columns=(
         day("date"),
         text("project_id", "project_id"),
@@ -292,7 +343,8 @@ ENTERPRISE_CHAT_PROJECTS = Table(
         text("created_by_user_id", "created_by.id"),
         text("created_by_email", "created_by.email_address"),
         text("created_by_type", "created_by.type"),
-    ),
+    )
+    + _ADOPTION_GROUPING,
 )
 
 
@@ -311,7 +363,7 @@ def _usage_by_surface(name: str, unit: str) -> tuple:
 ENTERPRISE_SKILLS = Table(
     asset="enterprise_skills",
     description="One row per skill and UTC day: users and conversations or sessions that used it, per product.",
-    natural_key=("date", "skill_name"),
+    natural_key=("date", "skill_name", "product", "rbac_group_id", "user_id"),
     columns=(
         day("date"),
         text("skill_name", "skill_name"),
@@ -326,13 +378,14 @@ ENTERPRISE_SKILLS = Table(
         text("currency", "currency"),
         *money_cents("attributed_list_price", "attributed_list_price", exact=True),
         *money_cents("estimated_overage_spend", "estimated_overage_spend", exact=True),
-    ),
+    )
+    + _ADOPTION_GROUPING,
 )
 
 ENTERPRISE_CONNECTORS = Table(
     asset="enterprise_connectors",
     description="One row per connector (normalized name) and UTC day: users, calls and use per product.",
-    natural_key=("date", "connector_name"),
+    natural_key=("date", "connector_name", "product", "rbac_group_id", "user_id"),
     columns=(
         day("date"),
         text("connector_name", "connector_name"),
@@ -344,7 +397,8 @@ ENTERPRISE_CONNECTORS = Table(
         count("write_calls", "write_call_count"),
         count("unclassified_calls", "unclassified_call_count"),
     )
-    + _usage_by_surface("using_connector", "connector"),
+    + _usage_by_surface("using_connector", "connector")
+    + _ADOPTION_GROUPING,
 )
 
 # -- Claude Enterprise Analytics: usage and cost --------------------------------------------
@@ -353,9 +407,9 @@ ENTERPRISE_USER_USAGE = Table(
     asset="enterprise_user_usage",
     description="One row per user, product and model for a UTC day: tokens and requests.",
     natural_key=("date", "user_id", "product", "model", "context_window", "inference_geo", "speed"),
-    columns=(day("date"), *_BOUNDS) + _ACTOR + (text("product", "product"),) + _MODEL_DIMENSIONS + _TOKENS
+    columns=(day("date"), *_BOUNDS) + _ACTOR + (dimension("product", "product"),) + _MODEL_DIMENSIONS + _TOKENS
     + _ENTERPRISE_DIMENSIONS
-    + (count("requests", "requests"), count("total_tokens", "total_tokens")),
+    + (count("requests", "requests"), count("total_tokens", "total_tokens")) + _ENVELOPE_COLUMNS,
 )
 
 ENTERPRISE_USER_COST = Table(
@@ -364,16 +418,17 @@ ENTERPRISE_USER_COST = Table(
     "and list cost.",
     natural_key=("date", "user_id", "product", "model", "context_window", "inference_geo", "speed", "cost_type",
                  "token_type"),
-    columns=(day("date"), *_BOUNDS) + _ACTOR + (text("product", "product"),) + _MODEL_DIMENSIONS
-    + _COST_DIMENSIONS + _ENTERPRISE_DIMENSIONS + _ENTERPRISE_AMOUNTS + (count("requests", "requests"),),
+    columns=(day("date"), *_BOUNDS) + _ACTOR + (dimension("product", "product"),) + _MODEL_DIMENSIONS
+    + _COST_DIMENSIONS + _ENTERPRISE_DIMENSIONS + _ENTERPRISE_AMOUNTS + (count("requests", "requests"),)
+    + _ENVELOPE_COLUMNS,
 )
 
 ENTERPRISE_USAGE = Table(
     asset="enterprise_usage",
     description="One row per UTC day, product and model for the organization: tokens and requests.",
     natural_key=("date", "product", "model", "context_window", "inference_geo", "speed"),
-    columns=(day("date", "starting_at"), *_BOUNDS, text("product", "product")) + _MODEL_DIMENSIONS + _TOKENS
-    + _ENTERPRISE_DIMENSIONS + (count("requests", "requests"),),
+    columns=(day("date", "starting_at"), *_BOUNDS, dimension("product", "product")) + _MODEL_DIMENSIONS + _TOKENS
+    + _ENTERPRISE_DIMENSIONS + (count("requests", "requests"),) + _ENVELOPE_COLUMNS,
 )
 
 ENTERPRISE_COST = Table(
@@ -381,8 +436,9 @@ ENTERPRISE_COST = Table(
     description="One row per UTC day, product, model, cost type and token type for the organization: billed and "
     "list cost.",
     natural_key=("date", "product", "model", "context_window", "inference_geo", "speed", "cost_type", "token_type"),
-    columns=(day("date", "starting_at"), *_BOUNDS, text("product", "product")) + _MODEL_DIMENSIONS
-    + _COST_DIMENSIONS + _ENTERPRISE_DIMENSIONS + _ENTERPRISE_AMOUNTS + (count("requests", "requests"),),
+    columns=(day("date", "starting_at"), *_BOUNDS, dimension("product", "product")) + _MODEL_DIMENSIONS
+    + _COST_DIMENSIONS + _ENTERPRISE_DIMENSIONS + _ENTERPRISE_AMOUNTS + (count("requests", "requests"),)
+    + _ENVELOPE_COLUMNS,
 )
 
 BUCKETS_PER_REQUEST = 31  # the most 1-day buckets any bucketed report returns in one page
@@ -415,9 +471,12 @@ def _enterprise_cost_usage(name: str, path: str, table: Table, group_by: tuple[s
     return Endpoint(
         name=name, path=f"{_A}{path}", key_kind=KeyKind.ANALYTICS, group="enterprise_usage_cost",
         calendar=calendars.ENTERPRISE_USAGE_COST, pagination=Pagination.HAS_MORE, query=query,
-        records=_bucket_results if bucketed else _data, tables=(table,), api=_ENTERPRISE,
+        records=_with_envelope(_bucket_results if bucketed else _data), tables=(table,), api=_ENTERPRISE,
         days_per_request=BUCKETS_PER_REQUEST if bucketed else 1,
     )
+
+
+FAST_MODE_BETA = {"anthropic-beta": "fast-mode-2026-02-01"}  # grouping the Admin usage report by speed needs it
 
 
 def _admin_report(name: str, path: str, table: Table, group_by: tuple[str, ...]):
@@ -428,13 +487,16 @@ def _admin_report(name: str, path: str, table: Table, group_by: tuple[str, ...])
             **_bounds(start, end), "bucket_width": "1d", "limit": BUCKETS_PER_REQUEST, "group_by[]": list(group_by)
         },
         records=_bucket_results, tables=(table,), api=_ADMIN, days_per_request=BUCKETS_PER_REQUEST,
+        headers=FAST_MODE_BETA if "speed" in group_by else {},
     )
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     CLAUDE_CODE_REPORT,
     _admin_report("api_messages_usage", "/v1/organizations/usage_report/messages", API_MESSAGES_USAGE,
-                  ("api_key_id", "workspace_id", "model", "service_tier", "context_window", "inference_geo")),
+                  MESSAGES_BY_KEY),
+    _admin_report("api_messages_usage_by_geo", "/v1/organizations/usage_report/messages", API_MESSAGES_USAGE_BY_GEO,
+                  MESSAGES_BY_GEO),
     _admin_report("api_cost", "/v1/organizations/cost_report", API_COST, ("workspace_id", "description")),
     _engagement("enterprise_user_activity", "/users", ENTERPRISE_USER_ACTIVITY),
     _engagement(

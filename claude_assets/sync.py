@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 
 from claude_assets.checks import day_findings
 from claude_assets.client import ApiClient, DayNotAvailableError, MalformedResponseError, RequestStats
-from claude_assets.endpoints import Endpoint
+from claude_assets.endpoints import ENVELOPE, Endpoint
 from claude_assets.lake import Lake
 from claude_assets.tables import flatten
 
@@ -35,6 +35,7 @@ class Written:
     unparsed_values: dict[str, int]
     findings: dict
     revisions: dict[str, float]  # numeric column -> new total minus the total it replaced (re-fetches only)
+    null_blocks: dict[str, int] = dataclasses.field(default_factory=dict)  # blocks the API sent as null -> rows
 
 
 @dataclasses.dataclass
@@ -46,6 +47,7 @@ class DayResult:
     paths: dict[str, str] = dataclasses.field(default_factory=dict)
     stats: RequestStats = dataclasses.field(default_factory=RequestStats)
     fetched_at: dt.datetime | None = None
+    envelope: dict = dataclasses.field(default_factory=dict)  # what the answer said of itself (F12), kept with the day
 
     @property
     def rows(self) -> int:
@@ -109,14 +111,21 @@ def spans(days: list[dt.date], longest: int) -> list[list[dt.date]]:
 def sync_span(endpoint: Endpoint, client: ApiClient, lake: Lake, span: list[dt.date], assets: Collection[str]) -> list[DayResult]:
     """Fetch consecutive days in one listing, flatten each day into the endpoint's tables, write them.
 
-    If the API refuses a multi-day span (one of its days is not available), the span is split in
-    halves until the refusal is pinned to its day: a few requests, not one per day of the span.
+    If the API refuses a multi-day span (one of its days is not available), the refusal's newest
+    available day, when it names one (the live APIs do, F11), splits the span at once; otherwise the
+    span is halved until the refusal is pinned to its day: a few requests, not one per day of the span.
     """
     fetched_at = utcnow()
     end = span[-1] + dt.timedelta(days=1)
     try:
-        fetched = client.fetch_all(endpoint.path, endpoint.query(span[0], end), endpoint.pagination, endpoint.records)
+        fetched = client.fetch_all(endpoint.path, endpoint.query(span[0], end), endpoint.pagination, endpoint.records,
+                                   endpoint.headers)
     except DayNotAvailableError as exc:
+        latest = exc.latest_available
+        if len(span) > 1 and latest is not None and latest < span[-1]:
+            served = [d for d in span if d <= latest]
+            return (sync_span(endpoint, client, lake, served, assets) if served else []) + [
+                DayResult(d, "unavailable", exc.reason) for d in span if d > latest]
         if len(span) > 1:
             half = len(span) // 2
             return [r for part in (span[:half], span[half:]) for r in sync_span(endpoint, client, lake, part, assets)]
@@ -131,26 +140,35 @@ def sync_span(endpoint: Endpoint, client: ApiClient, lake: Lake, span: list[dt.d
                 "asked for. Nothing was written for these days; the API's answer no longer matches its query."
             )
         by_day[day].append(record)
+    envelope = {key: fetched.last_page[key] for key in ENVELOPE if fetched.last_page.get(key) is not None}
     results = []
     for day in span:
-        result = DayResult(day, "written", fetched_at=fetched_at,
+        result = DayResult(day, "written", fetched_at=fetched_at, envelope=envelope,
                            stats=fetched.stats if day == span[0] else RequestStats())
         parent_rows, flats = None, {}
         for table in endpoint.tables:
-            flat, rows = flatten(table, by_day[day], {"date": day}, parent_rows if table.explode else None)
+            flat, rows = flatten(table, by_day[day], _known(day), parent_rows if table.explode else None)
             if table.explode is None:
                 parent_rows = rows
             if table.asset in assets:
                 flats[table.asset] = (table, flat)
-        info = {"fetched_at": fetched_at.isoformat(), "fetch_id": uuid.uuid4().hex, "endpoint": endpoint.path}
+        info = {"fetched_at": fetched_at.isoformat(), "fetch_id": uuid.uuid4().hex, "endpoint": endpoint.path,
+                **envelope}
         for table, flat in reversed(flats.values()):  # children first: the main table completes the day
             revisions = _revisions(lake.read_day(table.asset, day), flat.table)
             result.paths[table.asset] = lake.write_day(table.asset, day, flat.table, info)
             result.tables[table.asset] = Written(
-                flat.table.num_rows, flat.extra_fields, flat.unparsed_values, day_findings(table, flat.table), revisions
+                flat.table.num_rows, flat.extra_fields, flat.unparsed_values, day_findings(table, flat.table), revisions,
+                flat.null_blocks,
             )
         results.append(result)
     return results
+
+
+def _known(day: dt.date) -> dict:
+    """What a request for one day already says about its rows: their day and its bounds."""
+    start = dt.datetime.combine(day, dt.time(), tzinfo=dt.timezone.utc)
+    return {"date": day, "starting_at": start, "ending_at": start + dt.timedelta(days=1)}
 
 
 def _revisions(before: pa.Table | None, after: pa.Table) -> dict[str, float]:

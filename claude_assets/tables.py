@@ -121,6 +121,7 @@ class Column:
     scale: float | None = None
     from_parent: bool = False
     description: str = ""
+    blank_is_null: bool = False  # a grouping dimension: the live cost report sends "" for "not applicable"
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -133,6 +134,11 @@ def count(name: str, path: str | None = None, description: str = "") -> Column:
 
 def text(name: str, path: str | None = None, description: str = "") -> Column:
     return Column(name, pa.string(), path, description=description)
+
+
+def dimension(name: str, path: str | None = None, description: str = "") -> Column:
+    """A grouping dimension of a usage or cost report: text, with "" read as null (not applicable)."""
+    return Column(name, pa.string(), path, description=description, blank_is_null=True)
 
 
 def flag(name: str, path: str | None = None, description: str = "") -> Column:
@@ -185,16 +191,18 @@ class Flattened:
     table: pa.Table
     extra_fields: dict[str, int]  # unknown dotted path -> rows carrying it
     unparsed_values: dict[str, int]  # column -> rows whose value did not parse
+    null_blocks: dict[str, int] = dataclasses.field(default_factory=dict)  # block sent as null -> rows
 
 
 @dataclasses.dataclass(frozen=True)
 class _Plan:
     """A table's columns compiled once: split paths and parsers, not re-derived per cell."""
 
-    reads: tuple  # (column name, ((source, path parts), ...), parser, scale or None)
+    reads: tuple  # (column name, ((source, path parts), ...), parser, scale or None, blank is null)
     given: tuple[str, ...]  # columns filled from known values
     inherited: tuple[str, ...]  # columns copied from the parent row
     known: dict  # the paths the columns and child tables read, as a tree: key -> subtree, or None for a leaf
+    blocks: tuple[str, ...]  # top-level keys that hold a block of fields (e.g. chat_metrics)
 
 
 @functools.lru_cache(maxsize=None)
@@ -212,12 +220,13 @@ def _plan(table: Table) -> _Plan:
     return _Plan(
         reads=tuple(
             (c.name, tuple((s, tuple(s.split("."))) for s in c.sources), _PARSERS[str(c.type)],
-             decimal.Decimal(str(c.scale)) if c.scale is not None else None)
+             decimal.Decimal(str(c.scale)) if c.scale is not None else None, c.blank_is_null)
             for c in own if c.path
         ),
         given=tuple(c.name for c in own if not c.path),
         inherited=tuple(c.name for c in table.columns if c.from_parent),
         known=known,
+        blocks=tuple(key for key, subtree in known.items() if subtree is not None),
     )
 
 
@@ -236,12 +245,15 @@ def flatten(
     """Rows for `table` from API records; also returns the row dicts so child tables can copy keys.
 
     `known_values` fills columns without a path (the partition's `date` for endpoints whose
-    records do not carry their day).
+    records do not carry their day), and columns whose field a record leaves out (the live per-user
+    reports send undated rows: their day is the one asked for). A block of fields sent as an
+    explicit null (`"chat_metrics": null`, seen on the live `/users`) gives nulls and is counted.
     """
     plan = _plan(table)
     rows: list[dict] = []
     extra_fields: dict[str, int] = {}
     unparsed: dict[str, int] = {}
+    null_blocks: dict[str, int] = {}
     for index, record in enumerate(records):
         elements = [record] if table.explode is None else (_get(record, table.explode) or [])
         base = parent_rows[index] if parent_rows is not None else {}
@@ -249,14 +261,20 @@ def flatten(
             row = {name: base.get(name) for name in plan.inherited}
             for name in plan.given:
                 row[name] = known_values[name]
+            for block in plan.blocks:
+                if isinstance(element, dict) and block in element and element[block] is None:
+                    null_blocks[block] = null_blocks.get(block, 0) + 1
             extra: dict[str, Any] = {}
-            for name, sources, parse, scale in plan.reads:
+            for name, sources, parse, scale, blank_is_null in plan.reads:
                 source, raw = sources[0][0], _MISSING
                 for source, parts in sources:
                     raw = _walk(element, parts)
                     if raw is not _MISSING:
                         break
-                if raw is _MISSING or raw is None:
+                if raw is _MISSING and name in known_values:
+                    row[name] = known_values[name]
+                    continue
+                if raw is _MISSING or raw is None or (blank_is_null and raw == ""):
                     row[name] = None
                     continue
                 try:
@@ -273,7 +291,7 @@ def flatten(
             rows.append(row)
     schema = table.schema
     arrow = pa.Table.from_pylist(rows, schema=schema) if rows else schema.empty_table()
-    return Flattened(arrow, extra_fields, unparsed), rows
+    return Flattened(arrow, extra_fields, unparsed, null_blocks), rows
 
 
 def _walk(node: Any, parts: tuple[str, ...]) -> Any:

@@ -28,6 +28,7 @@ EXAMPLES = Path(__file__).parent / "fixtures" / "api_examples"
 PREFIX = {
     "claude_code_report": "claude_code_usage_report",
     "api_messages_usage": "messages_usage_report",
+    "api_messages_usage_by_geo": "messages_usage_report",
     "api_cost": "cost_report",
     "enterprise_user_activity": "analytics_users",
     "enterprise_summaries": "analytics_summaries",

@@ -24,6 +24,7 @@ GROUPS = {
     "claude_code_usage": "claude_code_analytics",
     "claude_code_model_usage": "claude_code_analytics",
     "api_messages_usage": "admin_usage_cost",
+    "api_messages_usage_by_geo": "admin_usage_cost",
     "api_cost": "admin_usage_cost",
     "enterprise_user_activity": "enterprise_engagement",
     "enterprise_summaries": "enterprise_engagement",

@@ -164,6 +164,8 @@ class _Progress:
                     "pages": result.stats.pages,
                     "retries": result.stats.retries,
                     "revised_totals": dg.MetadataValue.json(written.revisions),
+                    "null_blocks": dg.MetadataValue.json(written.null_blocks),
+                    **{f"api/{key}": value for key, value in result.envelope.items()},
                 }
                 self.written.append((key, day, metadata))
                 if written.revisions:

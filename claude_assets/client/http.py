@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import email.utils
 import enum
 import ipaddress
 import json
@@ -158,15 +159,18 @@ class ApiClient:
 
     # -- one request -------------------------------------------------------------------------
 
-    def get_json(self, path: str, params: Mapping[str, Any], stats: RequestStats | None = None) -> dict:
-        """GET with rate limiting and retries; returns the decoded JSON object or raises."""
+    def get_json(self, path: str, params: Mapping[str, Any], stats: RequestStats | None = None,
+                 headers: Mapping[str, str] | None = None) -> dict:
+        """GET with rate limiting and retries; returns the decoded JSON object or raises.
+
+        `headers` are added to this request only (an `anthropic-beta` flag that one endpoint needs)."""
         stats = stats if stats is not None else RequestStats()
         attempt = 0
         while True:
             self.limiter.acquire()
             stats.requests += 1
             try:
-                response = self._http.get(path, params=_clean(params))
+                response = self._http.get(path, params=_clean(params), headers=headers)
                 body = self._decode(response, path) if response.status_code == 200 else None
             except (httpx.TimeoutException, httpx.TransportError, _Truncated) as exc:
                 if attempt >= self.max_retries:
@@ -224,16 +228,15 @@ class ApiClient:
         # engagement endpoints (401 on cost/usage); its paths exist, so a 404 there means the key.
         if status == 401 or (status == 404 and kind is KeyKind.ANALYTICS):
             checks = ANALYTICS_KEY_CHECKS if kind is KeyKind.ANALYTICS else ADMIN_KEY_CHECKS
+            not_enterprise = (" A 404 here also means the organization is not on Claude Enterprise: the "
+                              "Enterprise Analytics API serves Claude Enterprise organizations only."
+                              if status == 404 else "")
             return KeyRejectedError(
-                f"{kind.api_name} rejected the key in {self.key.env_var} for GET {path} {said}\n{checks}", **common
+                f"{kind.api_name} rejected the key in {self.key.env_var} for GET {path} {said.rstrip('.')}.{not_enterprise}\n"
+                f"{checks}", **common
             )
         if status == 403:
-            return PermissionDeniedError(
-                f"{kind.api_name} refused GET {path} {said}. The key is valid but may not read this endpoint: "
-                "check the key's scope (read:analytics for Enterprise Analytics) and that the organization's plan "
-                "includes it.",
-                **common,
-            )
+            return PermissionDeniedError(_permission_message(kind, self.key.env_var, path, said, message), **common)
         if status == 410 or (status == 400 and params.get("page") and re.search(r"cursor|page", message, re.I)):
             return CursorExpiredError(f"GET {path}: the page cursor is no longer valid {said}", **common)
         if status == 400:
@@ -274,6 +277,7 @@ class ApiClient:
         params: Mapping[str, Any],
         pagination: Pagination,
         records: Callable[[dict], Iterable[dict]],
+        headers: Mapping[str, str] | None = None,
     ) -> FetchResult:
         """Every record of a listing, following cursors; a listing whose cursor expires restarts cleanly.
 
@@ -284,7 +288,7 @@ class ApiClient:
         for restart in range(MAX_CURSOR_RESTARTS + 1):
             try:
                 result, last = [], {}
-                for page in self._pages(path, params, pagination, stats):
+                for page in self._pages(path, params, pagination, stats, headers):
                     result.extend(records(page))
                     last = page
                 return FetchResult(result, stats, last)
@@ -295,11 +299,12 @@ class ApiClient:
                 log.info("GET %s: cursor expired, restarting the listing from page 1", path)
         raise AssertionError("unreachable")
 
-    def _pages(self, path: str, params: Mapping[str, Any], pagination: Pagination, stats: RequestStats):
+    def _pages(self, path: str, params: Mapping[str, Any], pagination: Pagination, stats: RequestStats,
+               headers: Mapping[str, str] | None):
         query = dict(params)
         seen: set[str] = set()
         for _ in range(MAX_PAGES):
-            page = self.get_json(path, query, stats)
+            page = self.get_json(path, query, stats, headers)
             stats.pages += 1
             yield page
             cursor = page.get("next_page")
@@ -323,14 +328,51 @@ def _clean(params: Mapping[str, Any]) -> dict:
     return {k: v for k, v in params.items() if v is not None and v != []}
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
+def _retry_after(response: httpx.Response, now: Callable[[], dt.datetime] | None = None) -> float | None:
+    """Seconds to wait from `Retry-After`, which may be seconds or an HTTP date; None when absent or unreadable.
+
+    The Admin API often sends no `Retry-After` on a 429 (and an `anthropic-ratelimit-requests-reset` that is
+    already past), so None means: back off on our own schedule."""
+    value = (response.headers.get("retry-after") or "").strip()
     if not value:
         return None
     try:
         return max(0.0, float(value))
     except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
         return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return max(0.0, (when - (now or _utcnow)()).total_seconds())
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+_SCOPES = re.compile(r"Got:\s*\[(?P<got>[^\]]*)\]\s*Needed:\s*\[(?P<needed>[^\]]*)\]", re.IGNORECASE)
+
+
+def _permission_message(kind: KeyKind, env_var: str, path: str, said: str, message: str) -> str:
+    """A 403: the key is valid but lacks a scope. The live API names the scopes it has and needs."""
+    scopes = _SCOPES.search(message)
+    needed = scopes and ", ".join(s.strip(" '\"") for s in scopes["needed"].split(",") if s.strip(" '\""))
+    got = scopes and ", ".join(s.strip(" '\"") for s in scopes["got"].split(",") if s.strip(" '\""))
+    if kind is KeyKind.ANALYTICS:
+        lacks = needed or "read:analytics"
+        return (
+            f"{kind.api_name} refused GET {path} {said}. The key in {env_var} is valid but lacks the scope "
+            f"{lacks} (it has: {got or 'no scopes'}). Only a key created for the Analytics API carries read:analytics; "
+            f"an Admin or workspace key does not.\n{ANALYTICS_KEY_CHECKS}"
+        )
+    scope = f" (it needs {needed}; it has {got or 'no scopes'})" if needed else ""
+    return (
+        f"{kind.api_name} refused GET {path} {said}. The key in {env_var} is valid but may not read this "
+        f"endpoint{scope}: use an organization Admin key, not a workspace key.\n{ADMIN_KEY_CHECKS}"
+    )
 
 
 def _error_fields(response: httpx.Response) -> tuple[str | None, str, str | None]:
