@@ -83,23 +83,31 @@ def day_of(time_unix_nano: int) -> dt.date:
     return dt.date(1970, 1, 1) + dt.timedelta(days=time_unix_nano // NANOS_PER_DAY)
 
 
-def telemetry_files(fs, root: str, since: dt.datetime | None) -> list[str]:
-    """Exporter files under `root`; with `since`, only those written to at or after it."""
+def telemetry_files(fs, root: str, since: dt.datetime | None, now: dt.datetime | None = None) -> list[str]:
+    """Exporter files under `root`; with `since`, only those written to at or after it.
+
+    File times come from the clock of whatever wrote the folder (a Collector on another host, a
+    shared mount), not ours. So `since` is moved back by how far the newest file lags our `now`: a
+    writer whose clock is behind ours never has a file skipped, and the filter never skips more
+    than a plain comparison would.
+    """
     paths = sorted(p for p in fs.find(root) if re.search(r"\.jsonl?(\.gz)?$", p))
     if since is None:
         return paths
-    kept = []
-    for path in paths:
-        try:
-            modified = fs.modified(path)
-        except (NotImplementedError, FileNotFoundError, OSError):
-            kept.append(path)
-            continue
-        if modified.tzinfo is None:
-            modified = modified.replace(tzinfo=dt.timezone.utc)
-        if modified >= since:
-            kept.append(path)
-    return kept
+    modified = {path: _modified(fs, path) for path in paths}
+    known = [m for m in modified.values() if m is not None]
+    if known:
+        now = now or dt.datetime.now(dt.timezone.utc)
+        since -= max(dt.timedelta(0), now - max(known))
+    return [path for path in paths if modified[path] is None or modified[path] >= since]
+
+
+def _modified(fs, path: str) -> dt.datetime | None:
+    try:
+        modified = fs.modified(path)
+    except (NotImplementedError, FileNotFoundError, OSError):
+        return None
+    return modified.replace(tzinfo=dt.timezone.utc) if modified.tzinfo is None else modified
 
 
 def _attributes(items: Iterable[dict] | None) -> dict[str, Any]:

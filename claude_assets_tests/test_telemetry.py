@@ -149,3 +149,23 @@ def test_no_telemetry_yet_writes_empty_days_and_says_where_to_point(tmp_path):
         said = " ".join(e.user_message for e in instance.all_logs(result.run_id))
     assert result.success and Lake(str(tmp_path / "lake")).read_day("claude_code_telemetry", D1).num_rows == 0
     assert "CLAUDE_ASSETS_TELEMETRY_DIR" in said
+
+
+def test_files_from_a_writer_whose_clock_is_behind_ours_are_still_read(tmp_path):
+    """File times come from the Collector's clock. Ten days behind ours, its newest file still counts as new."""
+    import os
+
+    import fsspec
+
+    from claude_assets.telemetry import telemetry_files
+
+    now = dt.datetime(2026, 3, 20, 12, tzinfo=dt.timezone.utc)
+    behind = dt.timedelta(days=10)
+    written = {"metrics.jsonl": now - dt.timedelta(hours=1), "metrics-2026-03-01.jsonl": dt.datetime(
+        2026, 3, 1, tzinfo=dt.timezone.utc)}
+    for name, when in written.items():
+        (tmp_path / name).write_text("{}\n")
+        os.utime(tmp_path / name, ((when - behind).timestamp(),) * 2)
+    since = dt.datetime(2026, 3, 15, tzinfo=dt.timezone.utc)
+    found = telemetry_files(fsspec.filesystem("file"), str(tmp_path), since, now)
+    assert [os.path.basename(p) for p in found] == ["metrics.jsonl"], "the active file is read, the old one skipped"
