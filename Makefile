@@ -4,9 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test ui install system-packages clean
-# What the end-to-end tests start besides Python: headless Chromium for the UI test, PostgreSQL for the deployment test.
-SYSTEM_PACKAGES := chromium chromium-driver postgresql
+.PHONY: demo test test-calendar ui install system-packages clean
+# What the tests start besides Python: headless Chromium for the UI test, PostgreSQL for the deployment test,
+# faketime for `make test-calendar`.
+SYSTEM_PACKAGES := chromium chromium-driver postgresql faketime
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +37,10 @@ system-packages:
 ## Run the whole test suite (what CI runs).
 test: $(STAMP) system-packages
 	$(BIN)/python -m pytest
+
+## The tests that read the clock, under faketime at a spread of instants (claude_assets_tests/clock_matrix.py).
+test-calendar: $(STAMP) system-packages
+	$(BIN)/python -m claude_assets_tests.clock_matrix --daemons
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

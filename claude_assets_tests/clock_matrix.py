@@ -1,0 +1,107 @@
+"""`make test-calendar`: the tests that read the clock, run under faketime at chosen instants.
+
+A test whose outcome depends on the date or the time of day is a defect. This runs the tests that
+read the clock (every "today", cron, deadline, window and partition edge) with the whole process
+tree's clock set by libfaketime to each instant below, and prints one line per instant. The
+instants cover weekdays and weekends, the first and last day of a month and of a year, a leap day,
+and the minutes either side of every cron hour and deadline the README names; the last one starts
+two minutes before midnight on New Year's Eve, so the run crosses both.
+
+    .venv/bin/python -m claude_assets_tests.clock_matrix              # every instant, the clock-reading tests
+    .venv/bin/python -m claude_assets_tests.clock_matrix --daemons    # also the daemon/webserver stories
+    .venv/bin/python -m claude_assets_tests.clock_matrix --at "2028-02-29 05:59:00" -k freshness
+
+The daemon and webserver stories (a real backfill through the UI, the deployment on PostgreSQL,
+the scheduled sync) take minutes each, so `--daemons` runs them at the instants marked for it, a
+spread of the riskiest ones, unless `--at` names instants.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+from claude_assets_tests.stack import REPO
+
+# (instant in UTC, why it is here, whether the daemon stories run at it too)
+INSTANTS = [
+    ("2026-12-05 00:14:00", "Saturday, a minute before the telemetry sync (00:15)", True),
+    ("2026-12-06 00:16:00", "Sunday, just after the telemetry sync", False),
+    ("2027-01-01 01:29:00", "New Year's Day, before the Claude Code and Admin syncs (01:30)", False),
+    ("2026-12-31 01:31:00", "New Year's Eve, after them", False),
+    ("2027-02-28 04:29:00", "last day of February, before the Enterprise usage and cost sync (04:30)", False),
+    ("2027-03-01 04:31:00", "first of March, after it", False),
+    ("2028-02-29 05:59:00", "a leap day, a minute before the D-1 deadline (06:00)", True),
+    ("2028-03-01 06:01:00", "the day after a leap day, just past the deadline", False),
+    ("2026-11-30 06:59:00", "last day of a month, before the provisional re-fetch (07:00)", False),
+    ("2026-12-01 07:01:00", "first day of a month, after it", False),
+    ("2027-06-30 10:29:00", "a Wednesday, before the engagement sync (10:30)", False),
+    ("2027-07-01 10:31:00", "a Thursday, after it", False),
+    ("2026-12-12 11:59:00", "Saturday, before the joined history (12:00)", False),
+    ("2026-12-13 12:01:00", "Sunday, after it", False),
+    ("2026-12-02 12:29:00", "a Wednesday, before the organization reports (12:30)", False),
+    ("2026-12-03 12:31:00", "a Thursday, after them", False),
+    ("2026-12-04 15:59:00", "a Friday, before the engagement deadline (16:00)", False),
+    ("2026-12-07 16:01:00", "a Monday, after it", False),
+    ("2026-12-31 23:58:00", "New Year's Eve, two minutes to midnight: the run crosses into a new year", True),
+]
+
+# The tests that read the clock: calendars, freshness and lag checks, automation, alerts, the joined
+# history and every story that picks its days relative to today.
+CLOCK_TESTS = [
+    "claude_assets_tests/test_freshness.py",
+    "claude_assets_tests/test_alerts.py",
+    "claude_assets_tests/test_user_daily.py",
+    "claude_assets_tests/test_live_api_behaviour.py",
+    "claude_assets_tests/test_raw_assets.py",
+    "claude_assets_tests/test_claude_code_usage.py",
+    "claude_assets_tests/test_organization.py",
+    "claude_assets_tests/test_telemetry.py",
+    "claude_assets_tests/test_readme.py::test_the_walkthrough_works_as_written_against_the_emulator",
+]
+DAEMON_TESTS = [
+    "claude_assets_tests/test_ui_graphql.py",
+    "claude_assets_tests/test_deployment.py",
+    "claude_assets_tests/test_daemon_end_to_end.py",
+]
+
+
+def run_at(instant: str, tests: list[str], extra: list[str]) -> tuple[int, str, float]:
+    """pytest under faketime starting at `instant` (the clock then runs on); (exit code, summary, seconds)."""
+    env = {**os.environ, "TZ": "UTC"}
+    command = ["faketime", "-f", f"@{instant}", sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+               *tests, *extra]
+    started = time.monotonic()
+    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
+    lines = [line for line in done.stdout.splitlines() if line.strip()]
+    summary = lines[-1] if lines else done.stderr.strip().splitlines()[-1:]
+    if done.returncode:
+        sys.stdout.write(done.stdout[-6000:] + done.stderr[-2000:])
+    return done.returncode, str(summary), time.monotonic() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--at", action="append", help="run at this instant only (YYYY-MM-DD HH:MM:SS, UTC); repeatable")
+    parser.add_argument("--daemons", action="store_true", help="also run the daemon and webserver stories")
+    args, pytest_args = parser.parse_known_args(argv)  # the rest goes to pytest (e.g. -k freshness)
+    if shutil.which("faketime") is None:
+        print("faketime is missing: run `make system-packages` (Debian's faketime package).", file=sys.stderr)
+        return 2
+    chosen = [(at, "as asked", True) for at in args.at] if args.at else INSTANTS
+    failures = 0
+    for instant, why, with_daemons in chosen:
+        tests = CLOCK_TESTS + (DAEMON_TESTS if args.daemons and with_daemons else [])
+        code, summary, seconds = run_at(instant, tests, pytest_args)
+        failures += code != 0
+        print(f"{instant} UTC  {'PASS' if code == 0 else 'FAIL'}  {summary}  ({seconds:.0f} s; {why})", flush=True)
+    print(f"{len(chosen) - failures} of {len(chosen)} instants passed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
