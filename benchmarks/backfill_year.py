@@ -15,11 +15,16 @@ Two passes over the same days, each into a fresh lake, against an emulator proce
     measured on a `--per-partition-days` slice of two endpoints and scaled to every endpoint
     and day.
 
+`--calendars` limits both passes to the endpoints on those calendars, `--passes a` skips (b)
+and `--per-partition-days 0` skips the comparison.
+
     python benchmarks/backfill_year.py [--days 365] [--users 1000] [--rate-limit 60]
     python benchmarks/backfill_year.py --days 30 --rate-limit 600    # a quick run, same ratios
+    python benchmarks/backfill_year.py --days 1 --calendars claude_code --per-partition-days 1   # a smoke run
 
-The last line is one JSON object with requests, floor_s, wall_s, ratio_to_floor,
-speedup_vs_per_partition and peak_rss_mb.
+The last line is one JSON object: requests, floor_s, wall_s, ratio_to_floor and emulator_429s
+of (a); wall_s_unlimited, rows_per_s, speedup_vs_per_partition and peak_rss_mb of (b); null for
+what was skipped.
 """
 
 from __future__ import annotations
@@ -60,18 +65,31 @@ class EmulatorProcess:
         while len(self.env) < 3:
             line = self.process.stdout.readline()
             if not line:
+                self.stop()
                 raise RuntimeError("the emulator did not start")
-            if "=" in line:
-                name, value = line.strip().split("=", 1)
+            # `export NAME=value`, so a shell can eval the lines (older emulators printed `NAME=value`)
+            name, sep, value = line.strip().removeprefix("export ").partition("=")
+            if sep:
                 self.env[name] = value
         self.url = self.env["ANTHROPIC_BASE_URL"]
+
+    def __enter__(self) -> EmulatorProcess:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
 
     def stats(self) -> dict:
         return httpx.get(f"{self.url}/_emulator/stats").json()
 
     def stop(self) -> None:
+        """Terminate it, or kill it if it will not go: a benchmark leaves no emulator behind."""
         self.process.terminate()
-        self.process.wait(timeout=30)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 def window(endpoint, days: int) -> list[dt.date]:
@@ -82,31 +100,31 @@ def window(endpoint, days: int) -> list[dt.date]:
     return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
 
 
-def pass_a(users: int, days: int, rate_limit: int) -> dict:
-    emulator = EmulatorProcess(users, rate_limit)
+def pass_a(endpoints: list, users: int, days: int, rate_limit: int) -> dict:
     lake = Lake(tempfile.mkdtemp(prefix="backfill-a-"))
-    keys = {KeyKind.ADMIN: emulator.env["ANTHROPIC_ADMIN_API_KEY"],
-            KeyKind.ANALYTICS: emulator.env["ANTHROPIC_ANALYTICS_API_KEY"]}
     totals = {kind: {"requests": 0, "rows": 0, "retries": 0, "days_unavailable": 0} for kind in KeyKind}
+    with EmulatorProcess(users, rate_limit) as emulator:
+        keys = {KeyKind.ADMIN: emulator.env["ANTHROPIC_ADMIN_API_KEY"],
+                KeyKind.ANALYTICS: emulator.env["ANTHROPIC_ANALYTICS_API_KEY"]}
 
-    def backfill(kind: KeyKind) -> None:
-        client = ApiClient(ApiKey(keys[kind], kind), emulator.url, requests_per_minute=rate_limit,
-                           organization=f"benchmark-{rate_limit}")
-        for endpoint in (e for e in ENDPOINTS if e.key_kind is kind):
-            for result in sync_days(endpoint, client, lake, window(endpoint, days), resume=False, concurrency=4):
-                totals[kind]["rows"] += result.rows
-                totals[kind]["requests"] += result.stats.requests
-                totals[kind]["retries"] += result.stats.retries
-                totals[kind]["days_unavailable"] += result.status == "unavailable"
-            print(f"  (a) {endpoint.name}: done, {totals[kind]['requests']} {kind.value} requests so far", flush=True)
+        def backfill(kind: KeyKind) -> None:
+            client = ApiClient(ApiKey(keys[kind], kind), emulator.url, requests_per_minute=rate_limit,
+                               organization=f"benchmark-{rate_limit}")
+            for endpoint in (e for e in endpoints if e.key_kind is kind):
+                for result in sync_days(endpoint, client, lake, window(endpoint, days), resume=False, concurrency=4):
+                    totals[kind]["rows"] += result.rows
+                    totals[kind]["requests"] += result.stats.requests
+                    totals[kind]["retries"] += result.stats.retries
+                    totals[kind]["days_unavailable"] += result.status == "unavailable"
+                print(f"  (a) {endpoint.name}: done, {totals[kind]['requests']} {kind.value} requests so far",
+                      flush=True)
 
-    started = time.monotonic()
-    with cf.ThreadPoolExecutor(2) as pool:
-        for future in [pool.submit(backfill, kind) for kind in KeyKind]:
-            future.result()
-    wall = time.monotonic() - started
-    served_429 = emulator.stats()["rate_limited"]
-    emulator.stop()
+        started = time.monotonic()
+        with cf.ThreadPoolExecutor(2) as pool:
+            for future in [pool.submit(backfill, kind) for kind in KeyKind]:
+                future.result()
+        wall = time.monotonic() - started
+        served_429 = emulator.stats()["rate_limited"]
     busiest = max(t["requests"] for t in totals.values())
     floor = busiest / (rate_limit / 60)
     return {
@@ -123,49 +141,53 @@ def pass_a(users: int, days: int, rate_limit: int) -> dict:
 
 
 def dagster(args: list[str], env: dict) -> float:
+    """Run the Dagster CLI, quietly unless it fails: then its output is the error."""
     started = time.monotonic()
-    subprocess.run([str(BIN / "dagster"), *args], env=env, check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
+    done = subprocess.run([str(BIN / "dagster"), *args], env=env, capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"dagster {' '.join(args)} failed:\n{(done.stdout + done.stderr)[-5000:]}")
     return time.monotonic() - started
 
 
-def pass_b(users: int, days: int, per_partition_days: int) -> dict:
-    emulator = EmulatorProcess(users, 0)
+def pass_b(endpoints: list, users: int, days: int, per_partition_days: int) -> dict:
     home = tempfile.mkdtemp(prefix="backfill-home-")
-    env = {**os.environ, **emulator.env, "DAGSTER_HOME": home, "CLAUDE_ASSETS_DATA_DIR": tempfile.mkdtemp(prefix="backfill-b-"),
-           "CLAUDE_ASSETS_ADMIN_REQUESTS_PER_MINUTE": "0", "CLAUDE_ASSETS_ANALYTICS_REQUESTS_PER_MINUTE": "0"}
     base = ["asset", "materialize", "-m", "claude_assets.definitions"]
     groups: dict[str, list] = {}
-    for endpoint in ENDPOINTS:
+    for endpoint in endpoints:
         groups.setdefault(endpoint.calendar.name, []).append(endpoint)
-    wall = 0.0
-    for name, endpoints in groups.items():
-        days_of = window(endpoints[0], days)
-        select = ",".join(a for e in endpoints for a in e.assets)
-        seconds = dagster([*base, "--select", select, "--partition-range", f"{days_of[0]}...{days_of[-1]}"], env)
-        print(f"  (b) {name}: {len(endpoints)} endpoints x {days} days in one run: {seconds:.1f}s", flush=True)
-        wall += seconds
-    lake = Lake(env["CLAUDE_ASSETS_DATA_DIR"])
-    rows = sum(lake.read_day(a, d).num_rows for e in ENDPOINTS for a in e.assets for d in lake.days(a))
-    peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    with EmulatorProcess(users, 0) as emulator:
+        env = {**os.environ, **emulator.env, "DAGSTER_HOME": home,
+               "CLAUDE_ASSETS_DATA_DIR": tempfile.mkdtemp(prefix="backfill-b-"),
+               "CLAUDE_ASSETS_ADMIN_REQUESTS_PER_MINUTE": "0", "CLAUDE_ASSETS_ANALYTICS_REQUESTS_PER_MINUTE": "0"}
+        wall = 0.0
+        for name, group in groups.items():
+            days_of = window(group[0], days)
+            select = ",".join(a for e in group for a in e.assets)
+            seconds = dagster([*base, "--select", select, "--partition-range", f"{days_of[0]}...{days_of[-1]}"], env)
+            print(f"  (b) {name}: {len(group)} endpoints x {days} days in one run: {seconds:.1f}s", flush=True)
+            wall += seconds
+        lake = Lake(env["CLAUDE_ASSETS_DATA_DIR"])
+        rows = sum(lake.read_day(a, d).num_rows for e in endpoints for a in e.assets for d in lake.days(a))
+        peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
-    env["CLAUDE_ASSETS_DATA_DIR"] = tempfile.mkdtemp(prefix="backfill-pp-")
-    per_run, runs = 0.0, 0
-    for endpoint in (e for e in ENDPOINTS if e.name in PER_PARTITION_ENDPOINTS):
-        for day in window(endpoint, per_partition_days):
-            per_run += dagster([*base, "--select", ",".join(endpoint.assets), "--partition", day.isoformat()], env)
-            runs += 1
-    emulator.stop()
+        env["CLAUDE_ASSETS_DATA_DIR"] = tempfile.mkdtemp(prefix="backfill-pp-")
+        per_run, runs = 0.0, 0
+        for endpoint in (e for e in endpoints if e.name in PER_PARTITION_ENDPOINTS):
+            for day in window(endpoint, per_partition_days):
+                per_run += dagster([*base, "--select", ",".join(endpoint.assets), "--partition", day.isoformat()], env)
+                runs += 1
+    figures = {"wall_s": round(wall, 1), "rows": rows, "rows_per_s": round(rows / wall, 1),
+               "peak_rss_mb": round(peak_rss_mb, 1)}
+    if not runs:
+        return {**figures, **dict.fromkeys(("per_partition_run_s", "per_partition_total_s",
+                                            "speedup_vs_per_partition"))}
     per_partition_each = per_run / runs
-    partitions = sum(len(window(e, days)) for e in ENDPOINTS)
+    partitions = sum(len(window(e, days)) for e in endpoints)
     per_partition_total = per_partition_each * partitions
     print(f"  one run per partition: {per_partition_each:.2f}s a run over {runs} runs; "
           f"the {partitions} partitions would take {per_partition_total:.0f}s", flush=True)
     return {
-        "wall_s": round(wall, 1),
-        "rows": rows,
-        "rows_per_s": round(rows / wall, 1),
-        "peak_rss_mb": round(peak_rss_mb, 1),
+        **figures,
         "per_partition_run_s": round(per_partition_each, 2),
         "per_partition_total_s": round(per_partition_total, 1),
         "speedup_vs_per_partition": round(per_partition_total / wall, 1),
@@ -173,28 +195,35 @@ def pass_b(users: int, days: int, per_partition_days: int) -> dict:
 
 
 def main() -> None:
+    every_calendar = list(dict.fromkeys(e.calendar.name for e in ENDPOINTS))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--users", type=int, default=1000)
     parser.add_argument("--rate-limit", type=int, default=60, help="requests/minute per key kind (a)")
-    parser.add_argument("--per-partition-days", type=int, default=14)
+    parser.add_argument("--per-partition-days", type=int, default=14, help="0 = skip the per-partition comparison")
     parser.add_argument("--passes", default="a,b", help="which passes to run (default a,b)")
+    parser.add_argument("--calendars", default=",".join(every_calendar),
+                        help=f"backfill only the endpoints on these calendars (default {','.join(every_calendar)})")
     args = parser.parse_args()
-    print(f"Backfilling {args.days} days of every raw asset for {args.users} users", flush=True)
-    a = {k: None for k in ("requests", "floor_s", "wall_s", "ratio_to_floor", "emulator_429s")}
+    calendars = args.calendars.split(",")
+    if unknown := set(calendars) - set(every_calendar):
+        parser.error(f"unknown calendar(s): {', '.join(sorted(unknown))}")
+    endpoints = [e for e in ENDPOINTS if e.calendar.name in calendars]
+    print(f"Backfilling {args.days} days of the raw assets of {len(endpoints)} endpoints ({args.calendars}) "
+          f"for {args.users} users", flush=True)
+    a = dict.fromkeys(("requests", "floor_s", "wall_s", "ratio_to_floor", "emulator_429s"))
     if "a" in args.passes:
-        a = pass_a(args.users, args.days, args.rate_limit)
+        a = pass_a(endpoints, args.users, args.days, args.rate_limit)
         print(f"(a) rate limit {args.rate_limit}/min: {a['requests']} requests {a['requests_by_key_kind']}, "
               f"wall {a['wall_s']}s, floor {a['floor_s']}s, wall/floor {a['ratio_to_floor']}, "
               f"429s sent by the emulator {a['emulator_429s']}, client retries {a['client_retries']}", flush=True)
-    if "b" not in args.passes:
-        print(json.dumps({**{k: a[k] for k in ("requests", "floor_s", "wall_s", "ratio_to_floor")},
-                          "speedup_vs_per_partition": None, "peak_rss_mb": None}))
-        return
-    b = pass_b(args.users, args.days, args.per_partition_days)
-    print(f"(b) no rate limit: wall {b['wall_s']}s for {b['rows']:,} rows ({b['rows_per_s']:,} rows/s), "
-          f"peak RSS {b['peak_rss_mb']} MB, {b['speedup_vs_per_partition']}x faster than one run per partition",
-          flush=True)
+    b = dict.fromkeys(("wall_s", "rows_per_s", "speedup_vs_per_partition", "peak_rss_mb"))
+    if "b" in args.passes:
+        b = pass_b(endpoints, args.users, args.days, args.per_partition_days)
+        compared = ("" if b["speedup_vs_per_partition"] is None
+                    else f", {b['speedup_vs_per_partition']}x faster than one run per partition")
+        print(f"(b) no rate limit: wall {b['wall_s']}s for {b['rows']:,} rows ({b['rows_per_s']:,} rows/s), "
+              f"peak RSS {b['peak_rss_mb']} MB{compared}", flush=True)
     print(json.dumps({
         "requests": a["requests"],
         "floor_s": a["floor_s"],

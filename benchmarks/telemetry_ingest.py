@@ -5,7 +5,7 @@ reads it the way `claude_code_telemetry` does, on one core. Target: at least 50 
 
     python benchmarks/telemetry_ingest.py [--users 200] [--days 60]
 
-The last line is one JSON object.
+The last line is one JSON object: delta_mb_per_min, cumulative_mb_per_min and peak_rss_mb.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--days", type=int, default=60)
     args = parser.parse_args()
-    end = dt.date.today() - dt.timedelta(days=1)
+    end = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)  # the emulator's clock is UTC
     start = end - dt.timedelta(days=args.days - 1)
     with Emulator(EmulatorConfig(users=args.users, rate_limit_per_minute=0)) as emu:
         org = emu.org

@@ -1,9 +1,8 @@
 """Command line: run the emulator in the foreground until SIGINT/SIGTERM, or write the
 synthetic organization's Claude Code telemetry files (`telemetry_main`).
 
-The server prints the address and keys in a fixed, parseable form first, so scripts can do
-`eval "$(claude-assets emulator | head -4 | tail -3 | sed 's/^/export /')"`; with
-`--telemetry-dir` it writes the telemetry before serving and reports it on the fifth line.
+The server prints the address and keys first, as `export NAME=value` lines a shell can paste or
+`eval`; with `--telemetry-dir` it writes the telemetry before serving and reports it on the fifth line.
 """
 
 from __future__ import annotations

@@ -1,0 +1,70 @@
+"""The benchmarks still run: each script at its tiniest scale, its figures read from its last line.
+
+Nothing else runs them, so without this they break unnoticed until someone needs their figures.
+Timings vary, so only what every run must show is asserted, whatever the day.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from claude_assets_tests.stack import REPO
+
+WEEK = "7"  # days: a window this long always has weekdays, when the synthetic organization is busy
+
+
+def run_benchmark(tmp_path: Path, script: str, *args: str) -> dict:
+    """Run benchmarks/<script> with its temporary files in tmp_path; the JSON object of its last line."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "DAGSTER_HOME", "CLAUDE_ASSETS_"))}
+    done = subprocess.run([sys.executable, str(REPO / "benchmarks" / script), *args], cwd=tmp_path,
+                          env={**env, "TMPDIR": str(tmp_path)}, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    figures = json.loads(done.stdout.splitlines()[-1])
+    assert isinstance(figures, dict), done.stdout[-3000:]
+    return figures
+
+
+def test_the_emulator_scale_benchmark_still_runs_and_prints_its_figures(tmp_path):
+    figures = run_benchmark(tmp_path, "emulator_scale.py", "--users", "5", "--days", "3")
+    assert (figures["users"], figures["days"]) == (5, 3)
+    assert figures["requests_served"] > 0  # the emulator counts a request just after answering it: not "=="
+    assert figures["endpoints"]["/v1/organizations/usage_report/claude_code"]["requests"] == 3
+    assert figures["peak_rss_mb"] > 0
+
+
+def test_the_year_long_backfill_benchmark_still_runs_both_passes_and_prints_its_figures(tmp_path):
+    """One day of the one-endpoint calendar: pass (a), pass (b) and a one-run per-partition comparison."""
+    figures = run_benchmark(tmp_path, "backfill_year.py", "--days", "1", "--users", "5", "--rate-limit", "6000",
+                            "--calendars", "claude_code", "--per-partition-days", "1")
+    assert figures["requests"] >= 1 and figures["ratio_to_floor"] > 0
+    assert figures["wall_s_unlimited"] > 0 and figures["rows_per_s"] >= 0  # yesterday may have been a quiet Sunday
+    assert figures["speedup_vs_per_partition"] > 0 and figures["peak_rss_mb"] > 0
+
+
+def test_the_telemetry_ingest_benchmark_still_runs_and_prints_its_figures(tmp_path):
+    figures = run_benchmark(tmp_path, "telemetry_ingest.py", "--users", "20", "--days", WEEK)
+    assert figures["delta_mb_per_min"] > 0 and figures["cumulative_mb_per_min"] > 0
+    assert figures["peak_rss_mb"] > 0
+
+
+def test_the_telemetry_writer_benchmark_still_runs_and_prints_its_figures(tmp_path):
+    figures = run_benchmark(tmp_path, "telemetry_write.py", "--users", "5", "--days", "3")
+    assert (figures["users"], figures["days"], figures["temporality"]) == (5, 3, "delta")
+    assert figures["files"] >= 1 and figures["lines"] > 0 and figures["points"] > 0
+    assert figures["peak_rss_mb"] > 0
+
+
+def test_the_history_join_benchmark_still_runs_and_prints_its_figures(tmp_path):
+    figures = run_benchmark(tmp_path, "history_join.py", "--users", "20", "--days", WEEK)
+    assert figures["days"] == int(WEEK) and figures["rows"] > 0
+    assert figures["join_s"] >= 0 and figures["peak_rss_mb"] > 0
+
+
+def test_the_raw_answers_benchmark_still_runs_and_rebuilds_what_it_fetched(tmp_path):
+    figures = run_benchmark(tmp_path, "raw_answers.py", "--days", WEEK, "--users", "10")
+    assert figures["rows"] > 0 and figures["raw_mb"] > 0 and figures["raw_mb_per_year"] > 0
+    assert figures["rebuilt_equal"] is True and figures["rebuild_s"] > 0
