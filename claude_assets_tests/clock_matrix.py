@@ -10,6 +10,7 @@ two minutes before midnight on New Year's Eve, so the run crosses both.
     .venv/bin/python -m claude_assets_tests.clock_matrix              # every instant, the clock-reading tests
     .venv/bin/python -m claude_assets_tests.clock_matrix --daemons    # also the daemon/webserver stories
     .venv/bin/python -m claude_assets_tests.clock_matrix --at "2028-02-29 05:59:00" -k freshness
+    .venv/bin/python -m claude_assets_tests.clock_matrix --tests claude_assets_tests/test_freshness.py
 
 The daemon and webserver stories (a real backfill through the UI, the deployment on PostgreSQL,
 the scheduled sync) take minutes each, so `--daemons` runs them at the instants marked for it, a
@@ -61,6 +62,8 @@ CLOCK_TESTS = [
     "claude_assets_tests/test_claude_code_usage.py",
     "claude_assets_tests/test_organization.py",
     "claude_assets_tests/test_telemetry.py",
+    "claude_assets_tests/test_never_worse.py",
+    "claude_assets_tests/test_damaged_files.py",
     "claude_assets_tests/test_readme.py::test_the_walkthrough_works_as_written_against_the_emulator",
 ]
 DAEMON_TESTS = [
@@ -88,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--at", action="append", help="run at this instant only (YYYY-MM-DD HH:MM:SS, UTC); repeatable")
     parser.add_argument("--daemons", action="store_true", help="also run the daemon and webserver stories")
+    parser.add_argument("--tests", nargs="+", help="run these test files or ids instead of the clock-reading set")
     args, pytest_args = parser.parse_known_args(argv)  # the rest goes to pytest (e.g. -k freshness)
     if shutil.which("faketime") is None:
         print("faketime is missing: run `make system-packages` (Debian's faketime package).", file=sys.stderr)
@@ -95,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     chosen = [(at, "as asked", True) for at in args.at] if args.at else INSTANTS
     failures = 0
     for instant, why, with_daemons in chosen:
-        tests = CLOCK_TESTS + (DAEMON_TESTS if args.daemons and with_daemons else [])
+        tests = (args.tests or CLOCK_TESTS) + (DAEMON_TESTS if args.daemons and with_daemons else [])
         code, summary, seconds = run_at(instant, tests, pytest_args)
         failures += code != 0
         print(f"{instant} UTC  {'PASS' if code == 0 else 'FAIL'}  {summary}  ({seconds:.0f} s; {why})", flush=True)

@@ -49,3 +49,8 @@ def materializations(result) -> dict[str, list]:
     for event in result.get_asset_materialization_events():
         found.setdefault(event.materialization.asset_key.to_user_string(), []).append(event.materialization)
     return found
+
+
+def failure(result) -> str:
+    """The message of a failed in-process run's failed step, as the run's page shows it."""
+    return next(e for e in result.all_events if e.is_step_failure).step_failure_data.error.to_string()

@@ -127,7 +127,7 @@ def test_the_emulated_organization_s_telemetry_matches_its_truth(tmp_path):
     for temporality in ("delta", "cumulative"):
         out = tmp_path / temporality
         truth = write_telemetry(org, out, days[0], days[-1], temporality=temporality, undercount=0.05,
-                                max_megabytes=1, gzip_rotated=True)
+                                max_megabytes=0.25, gzip_rotated=True)  # 3 days of 30 users: over 0.6 MB, any week
         assert any(str(f).endswith(".gz") for f in out.iterdir()), "rotated, compressed files are read too"
         assert materialize_telemetry(out, tmp_path / f"lake-{temporality}", days).success
         for day in days:
