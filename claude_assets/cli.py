@@ -1,4 +1,4 @@
-"""The `claude-assets` command: the emulator, the demo, and (later) operator tools."""
+"""The `claude-assets` command: the emulator, the demo, and the operator's tools (backfill, rebuild, status)."""
 
 from __future__ import annotations
 
@@ -36,15 +36,17 @@ def main(argv: list[str] | None = None) -> int:
     backfill = commands.add_parser(
         "backfill", help="launch a long backfill through the running Dagster webserver, chunk by chunk"
     )
-    backfill.add_argument("--from", dest="start", required=True, type=dt.date.fromisoformat, help="first day, YYYY-MM-DD")
-    backfill.add_argument("--to", dest="end", required=True, type=dt.date.fromisoformat, help="last day, YYYY-MM-DD")
-    backfill.add_argument("--select", help="comma-separated assets (default: every raw asset)")
-    backfill.add_argument("--org", action="append", dest="orgs",
-                          help="organization of CLAUDE_ASSETS_ORGANIZATIONS to backfill (repeatable; default: all)")
+    _range_arguments(backfill, "backfill")
     backfill.add_argument("--url", default=os.environ.get("DAGSTER_WEBSERVER_URL", "http://127.0.0.1:3000"),
                           help="the Dagster webserver (default $DAGSTER_WEBSERVER_URL or http://127.0.0.1:3000)")
     backfill.add_argument("--chunk-days", type=int, default=92, help="days per backfill (default 92)")
     backfill.set_defaults(run=_run_backfill)
+
+    rebuild = commands.add_parser(
+        "rebuild", help="rebuild raw tables from the API's answers kept in the lake, asking the API nothing"
+    )
+    _range_arguments(rebuild, "rebuild")
+    rebuild.set_defaults(run=_run_rebuild)
 
     ui = commands.add_parser("ui", help="the Dagster UI (dagster dev) against the embedded emulator; Ctrl-C stops both")
     ui.add_argument("--port", type=int, default=3000, help="the UI's port on 127.0.0.1 (default 3000)")
@@ -60,6 +62,19 @@ def main(argv: list[str] | None = None) -> int:
     return args.run(args)
 
 
+def _range_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
+    """What `backfill` and `rebuild` share: the days, the raw assets and the organizations."""
+    parser.add_argument("--from", dest="start", required=True, type=dt.date.fromisoformat, help="first day, YYYY-MM-DD")
+    parser.add_argument("--to", dest="end", required=True, type=dt.date.fromisoformat, help="last day, YYYY-MM-DD")
+    parser.add_argument("--select", help="comma-separated raw assets (default: every raw asset)")
+    parser.add_argument("--org", action="append", dest="orgs",
+                        help=f"organization of CLAUDE_ASSETS_ORGANIZATIONS to {verb} (repeatable; default: all)")
+
+
+def _selected(args: argparse.Namespace) -> list[str] | None:
+    return [name.strip() for name in args.select.split(",") if name.strip()] if args.select else None
+
+
 def _emulated_deployment_arguments(parser: argparse.ArgumentParser) -> None:
     """What `demo` and `ui` share: where the lake and the Dagster instance live, and the org's size."""
     parser.add_argument("--data-dir", default="./data", help="where the lake is written (default ./data)")
@@ -71,12 +86,22 @@ def _run_backfill(args: argparse.Namespace) -> int:
     from claude_assets.backfill import BackfillError, run_backfill
     from claude_assets.organizations import OrganizationsConfigError, named
 
-    select = [name.strip() for name in args.select.split(",") if name.strip()] if args.select else None
     try:
-        return run_backfill(start=args.start, end=args.end, select=select, orgs=named(args.orgs), url=args.url,
+        return run_backfill(start=args.start, end=args.end, select=_selected(args), orgs=named(args.orgs), url=args.url,
                             chunk_days=args.chunk_days)
     except (BackfillError, OrganizationsConfigError) as exc:
         print(f"claude-assets backfill: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run_rebuild(args: argparse.Namespace) -> int:
+    from claude_assets.organizations import OrganizationsConfigError, named
+    from claude_assets.rebuild import RebuildError, run_rebuild
+
+    try:
+        return run_rebuild(args.start, args.end, _selected(args), named(args.orgs))
+    except (RebuildError, OrganizationsConfigError) as exc:
+        print(f"claude-assets rebuild: {exc}", file=sys.stderr)
         return 2
 
 

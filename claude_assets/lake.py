@@ -3,12 +3,16 @@
 Layout: `<base>/<asset>/date=YYYY-MM-DD/part-0.parquet`. A day is written whole or not at all:
 on a local disk through a temporary file renamed into place, on object stores (and `memory://`)
 as one PUT, which those stores make atomic. A reader never sees half a day, a re-run replaces the
-day, and a crash mid-write leaves the previous version intact.
+day, and a crash mid-write leaves the previous version intact. Beside the tables, `_raw/` keeps
+every answer the API gave (so a day can be rebuilt without asking again) and `_quarantine/` the
+answers that would have replaced a day with something worse.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gzip
 import json
 import os
 import uuid
@@ -20,6 +24,30 @@ from fsspec.implementations.local import LocalFileSystem
 
 FILE_NAME = "part-0.parquet"
 META_KEY = b"claude_assets"
+
+
+RAW_DIR = "_raw"  # the API's answers as received, beside the tables
+QUARANTINE_DIR = "_quarantine"  # answers that would have replaced a day with something worse
+
+
+def _parquet(table: pa.Table, info: dict) -> bytes:
+    schema = table.schema.with_metadata({**(table.schema.metadata or {}), META_KEY: json.dumps(info).encode()})
+    sink = pa.BufferOutputStream()
+    pq.write_table(table.replace_schema_metadata(schema.metadata), sink, compression="zstd")
+    return sink.getvalue().to_pybytes()
+
+
+class DamagedDayError(Exception):
+    """A day's file exists but is not a readable Parquet file (truncated, overwritten, half-copied)."""
+
+    def __init__(self, asset: str, day: dt.date, location: str, cause: Exception):
+        super().__init__(
+            f"{asset} {day.isoformat()}: the file {location} is damaged and cannot be read "
+            f"({type(cause).__name__}: {cause}). Materialize {asset} for {day.isoformat()} again: a raw asset "
+            "fetches the day anew and replaces the file (runs over a range do it on their own); a derived asset "
+            "recomputes it from its inputs."
+        )
+        self.asset, self.day, self.location = asset, day, location
 
 
 class Lake:
@@ -47,15 +75,16 @@ class Lake:
         """Atomically replace one day of one asset; `info` is stored in the file's key-value metadata.
 
         Returns the day's `location`."""
-        schema = table.schema.with_metadata({**(table.schema.metadata or {}), META_KEY: json.dumps(info).encode()})
-        sink = pa.BufferOutputStream()
-        pq.write_table(table.replace_schema_metadata(schema.metadata), sink, compression="zstd")
-        data = sink.getvalue().to_pybytes()
         path = self.day_path(asset, day)
+        self._put(path, _parquet(table, info))
+        return self.location(asset, day)
+
+    def _put(self, path: str, data: bytes) -> None:
+        """Write a whole file or nothing: a temporary file renamed into place, or one PUT on an object store."""
         folder = path.rsplit("/", 1)[0]
         if self._local:
             os.makedirs(folder, exist_ok=True)
-            tmp = f"{folder}/.{FILE_NAME}.{uuid.uuid4().hex}.tmp"
+            tmp = f"{folder}/.{path.rsplit('/', 1)[1]}.{uuid.uuid4().hex}.tmp"
             try:
                 with open(tmp, "wb") as handle:
                     handle.write(data)
@@ -68,21 +97,59 @@ class Lake:
         else:
             self.fs.makedirs(folder, exist_ok=True)
             self.fs.pipe_file(path, data)
-        return self.location(asset, day)
+
+    # -- what the API said, kept beside the tables -----------------------------------------------
+
+    def write_raw(self, endpoint: str, first: dt.date, last: dt.date, answer: dict) -> str:
+        """Keep one listing's pages as received (gzip JSON), for rebuilding or auditing its days; returns its name.
+
+        One file per listing, named by the days it covers and when it was fetched, so a month-long
+        bucketed answer is kept once, not once per day."""
+        stamp = answer["fetched_at"].replace(":", "").replace("-", "")[:15]
+        name = f"{RAW_DIR}/{endpoint}/{first.isoformat()}_{last.isoformat()}/{stamp}_{answer['fetch_id']}.json.gz"
+        self._put(f"{self.root}/{name}", gzip.compress(json.dumps(answer, separators=(",", ":")).encode(), 6))
+        return name
+
+    def read_raw(self, name: str) -> dict:
+        with self.fs.open(f"{self.root}/{name}", "rb") as handle:
+            return json.loads(gzip.decompress(handle.read()))
+
+    def raw_answers(self, endpoint: str, day: dt.date) -> list[str]:
+        """Names of the kept answers that cover `day`, newest fetch first."""
+        folder = f"{self.root}/{RAW_DIR}/{endpoint}"
+        self.fs.invalidate_cache(folder)
+        if not self.fs.exists(folder):
+            return []
+        found = []
+        for span in self.fs.ls(folder, detail=False):
+            first, _, last = span.rstrip("/").rsplit("/", 1)[-1].partition("_")
+            if first <= day.isoformat() <= last:
+                found += [f"{RAW_DIR}/{endpoint}/{first}_{last}/{f.rsplit('/', 1)[-1]}"
+                          for f in self.fs.ls(span, detail=False) if f.endswith(".json.gz")]
+        return sorted(found, key=lambda name: name.rsplit("/", 1)[-1], reverse=True)
+
+    def quarantine(self, asset: str, day: dt.date, table: pa.Table, info: dict) -> str:
+        """Keep an answer that looked worse than the day in the lake, with why, without replacing the day."""
+        path = f"{self.root}/{QUARANTINE_DIR}/{asset}/date={day.isoformat()}/{info['fetch_id']}.parquet"
+        self._put(path, _parquet(table, info))
+        return path if self._local else self.fs.unstrip_protocol(path)
 
     def read_day(self, asset: str, day: dt.date) -> pa.Table | None:
+        """The day's rows, or None if the day is absent; `DamagedDayError` if its file cannot be read."""
         path = self.day_path(asset, day)
         if not self.fs.exists(path):
             return None
-        with self.fs.open(path, "rb") as handle:
-            return pq.read_table(handle)
+        with self._reading(asset, day):
+            with self.fs.open(path, "rb") as handle:
+                return pq.read_table(handle)
 
     def day_info(self, asset: str, day: dt.date) -> dict | None:
         """What `write_day` stored with the day (fetched_at, fetch_id), or None if the day is absent."""
         path = self.day_path(asset, day)
         try:
-            with self.fs.open(path, "rb") as handle:
-                metadata = pq.read_schema(handle).metadata or {}
+            with self._reading(asset, day):
+                with self.fs.open(path, "rb") as handle:
+                    metadata = pq.read_schema(handle).metadata or {}
         except FileNotFoundError:
             return None
         raw = metadata.get(META_KEY)
@@ -90,8 +157,19 @@ class Lake:
 
     def day_rows(self, asset: str, day: dt.date) -> int:
         """How many rows a day holds, from its file's footer."""
-        with self.fs.open(self.day_path(asset, day), "rb") as handle:
-            return pq.read_metadata(handle).num_rows
+        with self._reading(asset, day):
+            with self.fs.open(self.day_path(asset, day), "rb") as handle:
+                return pq.read_metadata(handle).num_rows
+
+    @contextlib.contextmanager
+    def _reading(self, asset: str, day: dt.date):
+        """Turn Parquet's "magic bytes not found" and the like into an error that names the day and its file."""
+        try:
+            yield
+        except (pa.ArrowInvalid, OSError, EOFError) as exc:
+            if isinstance(exc, FileNotFoundError):
+                raise
+            raise DamagedDayError(asset, day, self.location(asset, day), exc) from None
 
     def days(self, asset: str) -> list[dt.date]:
         """Days present for an asset, oldest first."""

@@ -4,7 +4,8 @@ This is what every raw asset runs. Requests run in parallel threads, all paced b
 limiter of their organization and key kind; a time-bucketed report answers up to a month of
 days in one request. Each finished day is written atomically at once, so a run that dies
 halfway keeps every day it finished, and the next run over the same range skips those days
-(unless they were still provisional when fetched).
+(unless they were still provisional when fetched). Each answer is kept in the lake as received,
+so a day can be rebuilt from it, and a day is only replaced by an answer at least as good.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import dataclasses
 import datetime as dt
+import json
 import time
 import uuid
 from typing import Collection, Iterable, Iterator
@@ -22,8 +24,8 @@ import pyarrow.compute as pc
 from claude_assets.checks import day_findings
 from claude_assets.client import ApiClient, DayNotAvailableError, MalformedResponseError, RequestStats
 from claude_assets.endpoints import ENVELOPE, Endpoint
-from claude_assets.lake import Lake
-from claude_assets.tables import flatten
+from claude_assets.lake import META_KEY, DamagedDayError, Lake
+from claude_assets.tables import Flattened, Table, flatten
 
 
 @dataclasses.dataclass
@@ -36,18 +38,20 @@ class Written:
     findings: dict
     revisions: dict[str, float]  # numeric column -> new total minus the total it replaced (re-fetches only)
     null_blocks: dict[str, int] = dataclasses.field(default_factory=dict)  # blocks the API sent as null -> rows
+    replaced_damaged: str | None = None  # the unreadable file this write replaced
 
 
 @dataclasses.dataclass
 class DayResult:
     day: dt.date
-    status: str  # "written", "skipped" (already in the lake and settled) or "unavailable"
+    status: str  # "written", "skipped" (in the lake and settled), "unavailable" or "quarantined" (looked worse)
     reason: str | None = None
     tables: dict[str, Written] = dataclasses.field(default_factory=dict)
     paths: dict[str, str] = dataclasses.field(default_factory=dict)
     stats: RequestStats = dataclasses.field(default_factory=RequestStats)
     fetched_at: dt.datetime | None = None
     envelope: dict = dataclasses.field(default_factory=dict)  # what the answer said of itself (F12), kept with the day
+    problems: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # why it looked worse, if accepted anyway
 
     @property
     def rows(self) -> int:
@@ -73,6 +77,7 @@ class SyncReport:
             "days_written": len(self.of("written")),
             "days_skipped": len(self.of("skipped")),
             "days_unavailable": len(self.of("unavailable")),
+            "days_quarantined": len(self.of("quarantined")),
             "rows": self.rows(),
             "requests": self.stats.requests,
             "pages": self.stats.pages,
@@ -88,8 +93,13 @@ def utcnow() -> dt.datetime:
 
 
 def is_done(endpoint: Endpoint, lake: Lake, day: dt.date, assets: Collection[str]) -> bool:
-    """A day counts as done when every selected table holds one fetch of it that had settled."""
-    infos = [lake.day_info(asset, day) for asset in assets]
+    """A day counts as done when every selected table holds one fetch of it that had settled.
+
+    A damaged file is not done: the day is fetched again, and the write says it replaced the file."""
+    try:
+        infos = [lake.day_info(asset, day) for asset in assets]
+    except DamagedDayError:
+        return False
     if any(info is None for info in infos):
         return False
     if len({info.get("fetch_id") for info in infos}) != 1 or not infos[0].get("fetched_at"):
@@ -108,8 +118,9 @@ def spans(days: list[dt.date], longest: int) -> list[list[dt.date]]:
     return groups
 
 
-def sync_span(endpoint: Endpoint, client: ApiClient, lake: Lake, span: list[dt.date], assets: Collection[str]) -> list[DayResult]:
-    """Fetch consecutive days in one listing, flatten each day into the endpoint's tables, write them.
+def sync_span(endpoint: Endpoint, client: ApiClient, lake: Lake, span: list[dt.date], assets: Collection[str],
+              accept_worse: bool = False) -> list[DayResult]:
+    """Fetch consecutive days in one listing, keep the answer, flatten each day into the endpoint's tables, write them.
 
     If the API refuses a multi-day span (one of its days is not available), the refusal's newest
     available day, when it names one (the live APIs do, F11), splits the span at once; otherwise the
@@ -117,34 +128,75 @@ def sync_span(endpoint: Endpoint, client: ApiClient, lake: Lake, span: list[dt.d
     """
     fetched_at = utcnow()
     end = span[-1] + dt.timedelta(days=1)
+    query = endpoint.query(span[0], end)
     try:
-        fetched = client.fetch_all(endpoint.path, endpoint.query(span[0], end), endpoint.pagination, endpoint.records,
-                                   endpoint.headers)
+        fetched = client.fetch_all(endpoint.path, query, endpoint.pagination, endpoint.records, endpoint.headers)
     except DayNotAvailableError as exc:
+        again = lambda days: sync_span(endpoint, client, lake, days, assets, accept_worse)  # noqa: E731
         latest = exc.latest_available
         if len(span) > 1 and latest is not None and latest < span[-1]:
             served = [d for d in span if d <= latest]
-            return (sync_span(endpoint, client, lake, served, assets) if served else []) + [
+            return (again(served) if served else []) + [
                 DayResult(d, "unavailable", exc.reason) for d in span if d > latest]
         if len(span) > 1:
             half = len(span) // 2
-            return [r for part in (span[:half], span[half:]) for r in sync_span(endpoint, client, lake, part, assets)]
+            return again(span[:half]) + again(span[half:])
         return [DayResult(span[0], "unavailable", exc.reason)]
+    answer = {"endpoint": endpoint.name, "path": endpoint.path, "query": query, "fetched_at": fetched_at.isoformat(),
+              "fetch_id": uuid.uuid4().hex, "first": span[0].isoformat(), "last": span[-1].isoformat(),
+              "pages": fetched.pages}
+    name = lake.write_raw(endpoint.name, span[0], span[-1], answer)
+    return _land(endpoint, lake, span, answer, name, assets, fetched.stats, accept_worse)
+
+
+def rebuild_span(endpoint: Endpoint, lake: Lake, span: list[dt.date], assets: Collection[str]) -> list[DayResult]:
+    """Rebuild days from the answers kept in the lake, asking the API nothing.
+
+    Each day is rebuilt from the answer it was last built from (or, if its file is gone, the newest
+    answer that covers it), so a fix to a flattener or a field promoted out of `extra` reaches every
+    day without a request."""
+    chosen: dict[str, list[dt.date]] = {}
+    results = []
+    for day in span:
+        names = lake.raw_answers(endpoint.name, day)
+        if not names:
+            results.append(DayResult(day, "unavailable", "no answer from the API is kept for this day in the lake's "
+                                     "_raw folder: fetch it (run without rebuild_from_raw)"))
+            continue
+        try:
+            current = (lake.day_info(endpoint.tables[0].asset, day) or {}).get("raw")
+        except DamagedDayError:
+            current = None
+        chosen.setdefault(current if current in names else names[0], []).append(day)
+    for name, days in chosen.items():
+        answer = lake.read_raw(name)
+        results += _land(endpoint, lake, days, answer, name, assets, RequestStats(), accept_worse=True)
+    return results
+
+
+def _land(endpoint: Endpoint, lake: Lake, span: list[dt.date], answer: dict, raw_name: str,
+          assets: Collection[str], stats: RequestStats, accept_worse: bool) -> list[DayResult]:
+    """Flatten a kept answer into each of its days and write them, unless a day would get worse."""
+    records = [record for page in answer["pages"] for record in endpoint.records(page)]
+    first, last = dt.date.fromisoformat(answer["first"]), dt.date.fromisoformat(answer["last"])
     by_day: dict[dt.date, list[dict]] = {day: [] for day in span}
-    for record in fetched.records:
+    for record in records:
         said = endpoint.record_day(record)
-        day = span[0] if said is None and len(span) == 1 else said
-        if day not in by_day:
+        day = first if said is None and first == last else said
+        if day is None or not first <= day <= last:
             raise MalformedResponseError(
-                f"GET {endpoint.path} for {span[0]}..{span[-1]} returned a record dated {day}, outside the days "
+                f"GET {endpoint.path} for {first}..{last} returned a record dated {day}, outside the days "
                 "asked for. Nothing was written for these days; the API's answer no longer matches its query."
             )
-        by_day[day].append(record)
-    envelope = {key: fetched.last_page[key] for key in ENVELOPE if fetched.last_page.get(key) is not None}
+        if day in by_day:
+            by_day[day].append(record)
+    last_page = answer["pages"][-1] if answer["pages"] else {}
+    envelope = {key: last_page[key] for key in ENVELOPE if last_page.get(key) is not None}
+    fetched_at = dt.datetime.fromisoformat(answer["fetched_at"])
     results = []
     for day in span:
         result = DayResult(day, "written", fetched_at=fetched_at, envelope=envelope,
-                           stats=fetched.stats if day == span[0] else RequestStats())
+                           stats=stats if day == span[0] else RequestStats())
         parent_rows, flats = None, {}
         for table in endpoint.tables:
             flat, rows = flatten(table, by_day[day], _known(day), parent_rows if table.explode else None)
@@ -152,17 +204,69 @@ def sync_span(endpoint: Endpoint, client: ApiClient, lake: Lake, span: list[dt.d
                 parent_rows = rows
             if table.asset in assets:
                 flats[table.asset] = (table, flat)
-        info = {"fetched_at": fetched_at.isoformat(), "fetch_id": uuid.uuid4().hex, "endpoint": endpoint.path,
-                **envelope}
+        info = {"fetched_at": answer["fetched_at"], "fetch_id": uuid.uuid4().hex, "endpoint": endpoint.path,
+                "raw": raw_name, **envelope}
+        befores, problems = {}, {}
+        for table, flat in flats.values():
+            try:
+                befores[table.asset] = (lake.read_day(table.asset, day), None)
+            except DamagedDayError as exc:
+                befores[table.asset] = (None, exc.location)
+            found = worse(endpoint, table, day, befores[table.asset][0], flat)
+            if found:
+                problems[table.asset] = found
+        if problems and not accept_worse:
+            result.status = "quarantined"
+            result.reason = "; ".join(f"{asset}: {', '.join(found)}" for asset, found in problems.items())
+            for table, flat in flats.values():
+                result.paths[table.asset] = lake.quarantine(
+                    table.asset, day, flat.table, {**info, "problems": problems.get(table.asset, [])})
+            results.append(result)
+            continue
+        result.problems = problems
         for table, flat in reversed(flats.values()):  # children first: the main table completes the day
-            revisions = _revisions(lake.read_day(table.asset, day), flat.table)
+            before, damaged = befores[table.asset]
+            revisions = _revisions(before, flat.table)
             result.paths[table.asset] = lake.write_day(table.asset, day, flat.table, info)
             result.tables[table.asset] = Written(
                 flat.table.num_rows, flat.extra_fields, flat.unparsed_values, day_findings(table, flat.table), revisions,
-                flat.null_blocks,
+                flat.null_blocks, damaged,
             )
         results.append(result)
     return results
+
+
+MIN_ROWS_SHARE = 0.5  # a settled day answered with fewer rows than this share of the kept ones is suspect
+MIN_ROWS_EMPTIED = 3  # a column all null in one or two rows may be the data (a deleted project), not drift
+
+
+def worse(endpoint: Endpoint, table: Table, day: dt.date, before: pa.Table | None, new: Flattened) -> list[str]:
+    """Why a new answer for a day would make the day in the lake worse; empty when it is at least as good.
+
+    Worse means: a key column that had a value in every row now has nulls; columns that had values are
+    now empty in every one of three or more rows (a block of fields gone); values that parsed before no
+    longer do; or, for a day that had settled, far fewer rows. A new field is not worse: it goes to `extra`. Dimensions are left out, as
+    which of them hold values follows the query's grouping, not the API."""
+    after = new.table
+    if before is None or before.num_rows == 0:
+        return []
+    shared = [c for c in after.column_names if c in before.column_names and c != "extra"]
+    key = [c for c in table.natural_key if c in shared and c != "date"]
+    dimensions = {c.name for c in table.columns if c.blank_is_null}
+    problems = [f"key column {c} is null in {after[c].null_count} of {after.num_rows} rows (it had a value in every "
+                "row)" for c in key if before[c].null_count == 0 and after[c].null_count > 0]
+    emptied = [c for c in shared if c not in key and c not in dimensions and after.num_rows >= MIN_ROWS_EMPTIED
+               and before[c].null_count < before.num_rows and after[c].null_count == after.num_rows]
+    if emptied:
+        problems.append(f"{len(emptied)} column(s) that had values are now empty ({', '.join(emptied[:8])}"
+                        f"{', ...' if len(emptied) > 8 else ''})")
+    problems += [f"{n} value(s) of {c} no longer parse (kept in extra._unparsed)" for c, n in new.unparsed_values.items()
+                 if c in shared and before[c].null_count < before.num_rows]
+    kept = json.loads((before.schema.metadata or {}).get(META_KEY, b"{}"))
+    settled = kept.get("fetched_at") and endpoint.calendar.is_settled(day, dt.datetime.fromisoformat(kept["fetched_at"]))
+    if settled and after.num_rows < before.num_rows * MIN_ROWS_SHARE:
+        problems.append(f"{after.num_rows} rows where the settled day had {before.num_rows}")
+    return problems
 
 
 def _known(day: dt.date) -> dict:
@@ -187,7 +291,7 @@ def _revisions(before: pa.Table | None, after: pa.Table) -> dict[str, float]:
 
 def sync_days(
     endpoint: Endpoint,
-    client: ApiClient,
+    client: ApiClient | None,
     lake: Lake,
     days: Iterable[dt.date],
     *,
@@ -196,11 +300,14 @@ def sync_days(
     concurrency: int = 4,
     report: SyncReport | None = None,
     today: dt.date | None = None,
+    accept_worse: bool = False,
+    rebuild: bool = False,
 ) -> Iterator[DayResult]:
     """Sync `days`, yielding each day's result as it finishes (tallied into `report`).
 
     A fatal error (a rejected key, a malformed response, a server that keeps failing) stops
-    the run: it would fail the same way for every other day. Days already written stay.
+    the run: it would fail the same way for every other day. Days already written stay. With
+    `rebuild`, days are rebuilt from the answers kept in the lake and no client is needed.
     """
     report = report if report is not None else SyncReport(endpoint.name)
     assets = list(assets) if assets is not None else endpoint.assets
@@ -208,7 +315,7 @@ def sync_days(
     started = time.monotonic()
     todo = []
     for day in sorted(set(days)):
-        refused = endpoint.calendar.refused_without_asking(day, today)
+        refused = None if rebuild else endpoint.calendar.refused_without_asking(day, today)
         if refused:
             report.days.append(DayResult(day, "unavailable", refused))
         elif resume and is_done(endpoint, lake, day, assets):
@@ -218,7 +325,8 @@ def sync_days(
             continue
         yield report.days[-1]
     with cf.ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix=endpoint.name) as pool:
-        futures = [pool.submit(sync_span, endpoint, client, lake, span, assets)
+        futures = [pool.submit(rebuild_span, endpoint, lake, span, assets) if rebuild
+                   else pool.submit(sync_span, endpoint, client, lake, span, assets, accept_worse)
                    for span in spans(todo, endpoint.days_per_request)]
         try:
             for future in cf.as_completed(futures):

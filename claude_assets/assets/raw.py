@@ -44,6 +44,23 @@ class SyncConfig(dg.Config):
         ),
     )
     concurrency: int = Field(default=4, description="Days fetched at once; the shared rate limiter still paces them.")
+    accept_worse_answers: bool = Field(
+        default=False,
+        description=(
+            "Replace days even when the new answer looks worse than the day in the lake (a key column gone null, "
+            "a block of fields missing, values that no longer parse, far fewer rows for a settled day). By "
+            "default such an answer is quarantined under the lake's _quarantine folder, the day stays, and the "
+            "run fails naming the day and the fields. Set it only after checking the quarantined answer."
+        ),
+    )
+    rebuild_from_raw: bool = Field(
+        default=False,
+        description=(
+            "Rebuild the days from the API's answers kept in the lake's _raw folder, asking the API nothing: "
+            "after a fix to how records are read, or to audit a number. Days with no kept answer are listed "
+            "as unavailable."
+        ),
+    )
 
 
 def column_schema(table: Table) -> dg.TableSchema:
@@ -99,7 +116,7 @@ def build_raw_asset(endpoint: Endpoint, org: Organization = DEFAULT) -> dg.Asset
         pool=org.pool(kind),
     )
     def _sync(context: dg.AssetExecutionContext, config: SyncConfig):
-        client = getattr(context.resources, api_resource).get_client()
+        client = None if config.rebuild_from_raw else getattr(context.resources, api_resource).get_client()
         lake = getattr(context.resources, lake_resource).get_lake()
         days = [dt.date.fromisoformat(key) for key in context.partition_keys]
         selected = [t.asset for t in endpoint.tables if org.key(t.asset) in context.selected_asset_keys]
@@ -112,15 +129,21 @@ def build_raw_asset(endpoint: Endpoint, org: Organization = DEFAULT) -> dg.Asset
                 lake,
                 days,
                 assets=selected,
-                resume=len(days) > 1 and not config.refetch_existing,
+                resume=len(days) > 1 and not config.refetch_existing and not config.rebuild_from_raw,
                 concurrency=config.concurrency,
                 report=report,
+                accept_worse=config.accept_worse_answers,
+                rebuild=config.rebuild_from_raw,
             ):
                 progress.on_day(result, report)
         except BaseException:  # failed or stopped: record what landed before saying so
             yield from progress.events()
             raise
         yield progress.finish(report)
+        if report.of("quarantined"):
+            yield from progress.events()
+            raise dg.Failure(description=_quarantined(endpoint, report), metadata={
+                "days_quarantined": dg.MetadataValue.json({d.day.isoformat(): d.reason for d in report.of("quarantined")})})
         yield from progress.events() if report.of("unavailable") else progress.outputs(report, lake)
         for table in endpoint.tables:
             findings = {d.day: d.tables[table.asset].findings for d in report.of("written") if table.asset in d.tables}
@@ -129,6 +152,20 @@ def build_raw_asset(endpoint: Endpoint, org: Organization = DEFAULT) -> dg.Asset
                     yield check
 
     return _sync
+
+
+def _quarantined(endpoint: Endpoint, report: SyncReport) -> str:
+    """The run's failure when answers looked worse than the days they would replace: which days, why, what to do."""
+    days = report.of("quarantined")
+    lines = [f"  {d.day.isoformat()}: {d.reason}\n    kept aside at {next(iter(d.paths.values()))}" for d in days]
+    return (
+        f"{endpoint.name}: the API's answer for {len(days)} day(s) looks worse than the day already in the lake, "
+        "so the day in the lake was kept and the new answer quarantined:\n" + "\n".join(lines) + "\n"
+        "The API's answer no longer matches what this version reads (a field renamed, removed or retyped). "
+        "Compare the quarantined file with the day in the lake. If the API really changed the data, run again "
+        "with accept_worse_answers: true in the run config; if not, report the drift with the answer kept in "
+        "the lake's _raw folder. Days written in this run are kept."
+    )
 
 
 class _Progress:
@@ -146,6 +183,9 @@ class _Progress:
         day = result.day.isoformat()
         if result.status == "unavailable":
             self.context.log.warning(f"{self.endpoint.name} {day}: not available: {result.reason}")
+        elif result.status == "quarantined":
+            self.context.log.error(f"{self.endpoint.name} {day}: the new answer looks worse than the day in the "
+                                   f"lake, which is kept: {result.reason}")
         elif result.status == "written":
             for table in self.endpoint.tables:
                 written = result.tables.get(table.asset)
@@ -168,6 +208,16 @@ class _Progress:
                     **{f"api/{key}": value for key, value in result.envelope.items()},
                 }
                 self.written.append((key, day, metadata))
+                if result.problems.get(table.asset):
+                    metadata["accepted_worse_answer"] = dg.MetadataValue.json(result.problems[table.asset])
+                    self.context.log.warning(f"{table.asset} {day}: replaced although the answer looks worse "
+                                             f"(accept_worse_answers): {'; '.join(result.problems[table.asset])}")
+                if written.replaced_damaged:
+                    metadata["replaced_damaged_file"] = written.replaced_damaged
+                    self.context.log.warning(
+                        f"{table.asset} {day}: the file in the lake could not be read ({written.replaced_damaged}); "
+                        "fetched the day again and replaced it."
+                    )
                 if written.revisions:
                     self.context.log.info(f"{table.asset} {day}: revised since the last fetch: {written.revisions}")
                 if written.extra_fields:

@@ -49,6 +49,7 @@ USER_AGENT = f"claude-assets/{__version__} (https://github.com/claude-assets/cla
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504, 529})
 MAX_CURSOR_RESTARTS = 3
 MAX_PAGES = 100_000
+SHOWN_CHARS = 120  # of a body that is not JSON, quoted in the error
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _LATEST = re.compile(r"(?:latest|newest|most recent)[^0-9]{0,40}?(\d{4}-\d{2}-\d{2})", re.IGNORECASE)
 
@@ -81,6 +82,7 @@ class FetchResult:
     records: list[dict]
     stats: RequestStats
     last_page: dict
+    pages: list[dict] = dataclasses.field(default_factory=list)  # every page of the listing, as received
 
 
 def check_base_url(base_url: str) -> str:
@@ -172,7 +174,7 @@ class ApiClient:
             try:
                 response = self._http.get(path, params=_clean(params), headers=headers)
                 body = self._decode(response, path) if response.status_code == 200 else None
-            except (httpx.TimeoutException, httpx.TransportError, _Truncated) as exc:
+            except (httpx.TimeoutException, httpx.TransportError) as exc:
                 if attempt >= self.max_retries:
                     raise TransportError(
                         f"GET {path} failed {attempt + 1} times ({type(exc).__name__}: {exc}). The API host "
@@ -205,18 +207,36 @@ class ApiClient:
         log.info("retrying in %.2fs (attempt %d of %d)", delay, attempt + 2, self.max_retries + 1)
         self._sleep(delay)
 
-    @staticmethod
-    def _decode(response: httpx.Response, path: str) -> dict:
+    def _decode(self, response: httpx.Response, path: str) -> dict:
+        """The JSON object of a 200. A body cut off mid-transfer never gets here (httpx raises a transport
+        error, which is retried), so a body that is not JSON is a whole answer from something else: fail now."""
         try:
             body = response.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
-            raise _Truncated() from None
+            raise MalformedResponseError(self._not_json(response, path)) from None
         if not isinstance(body, dict):
             raise MalformedResponseError(
                 f"GET {path} answered 200 with a JSON {type(body).__name__}, not an object. The API's shape "
                 "has changed or ANTHROPIC_BASE_URL points at something else."
             )
         return body
+
+    def _not_json(self, response: httpx.Response, path: str) -> str:
+        """What came back (its type, size, first bytes and request-id: no other header) and where to look."""
+        content_type = response.headers.get("content-type") or "no content-type"
+        shown = _printable(response.content, hide=self.key.reveal())[:SHOWN_CHARS]
+        body = f"begins {shown!r}" if shown else "is empty"
+        request_id = response.headers.get("request-id")
+        if request_id:
+            cause = (f"The API itself sent it (request-id {request_id}): check that ANTHROPIC_BASE_URL ({self.base_url}) "
+                     "is the API, and if it is, report it with the request-id.")
+        else:
+            cause = (f"It has no request-id, so the API did not send it: a proxy, a captive portal (a network that "
+                     f"wants you to sign in first) or an ANTHROPIC_BASE_URL ({self.base_url}) that is not the API "
+                     f"answered in its place. Check ANTHROPIC_BASE_URL (leave it unset for {DEFAULT_BASE_URL}), "
+                     "HTTPS_PROXY and NO_PROXY, and that this machine reaches the API without signing in to the network.")
+        return (f"GET {path} answered HTTP {response.status_code} with a body that is not JSON ({content_type}, "
+                f"{len(response.content)} bytes); it {body}. {cause} Then run again: days already written are kept.")
 
     def _error(self, response: httpx.Response, path: str, params: Mapping[str, Any], attempts: int) -> ApiError:
         status = response.status_code
@@ -287,11 +307,11 @@ class ApiClient:
         stats = RequestStats()
         for restart in range(MAX_CURSOR_RESTARTS + 1):
             try:
-                result, last = [], {}
+                result, pages = [], []
                 for page in self._pages(path, params, pagination, stats, headers):
                     result.extend(records(page))
-                    last = page
-                return FetchResult(result, stats, last)
+                    pages.append(page)
+                return FetchResult(result, stats, pages[-1] if pages else {}, pages)
             except CursorExpiredError:
                 if restart == MAX_CURSOR_RESTARTS:
                     raise
@@ -320,8 +340,11 @@ class ApiClient:
         raise MalformedResponseError(f"GET {path} kept paging past {MAX_PAGES} pages; stopping.")
 
 
-class _Truncated(Exception):
-    """A 200 whose body is not complete JSON: treated like a dropped connection and retried."""
+def _printable(data: bytes, hide: str) -> str:
+    """A foreign body as one line of text that is safe to log: no control characters, and never `hide` (the
+    key), should a proxy's page echo the request it refused."""
+    text = " ".join(data.decode("utf-8", "replace").replace(hide, "[the key]").split())
+    return "".join(c if c.isprintable() else "?" for c in text)
 
 
 def _clean(params: Mapping[str, Any]) -> dict:

@@ -34,6 +34,15 @@ about half of the metric blocks of products a user did not use as null instead o
 see `claude_assets.emulator.org`), `faults` (see `faults.Faults`), `stats` (`stats.snapshot()`)
 and `set_now(dt)`. The CLI is `python -m claude_assets.emulator --help`.
 
+Fault switches (`faults.Faults`) arm the next N API requests, from a test
+(`emu.faults.fail_next(2, status=503)`) or over HTTP (`POST /_emulator/faults` with
+`{"fail_next": {"count": 2, "status": 503}}`): among them `fail_next` (5xx), `rate_limit_next`
+(429), `cut_off_next` (the body stops halfway), `drop_next` (the connection closes unanswered),
+`slow_next`, `expire_cursors_next` (410), and `non_json_next(count, body=..., content_type=
+"text/html")`: a complete 200 that is not JSON and has no request-id, as a proxy or captive portal
+answers in the API's place (default a sign-in page; `body=""` and `content_type=""` for an empty
+answer with no content type).
+
 `telemetry.write_telemetry(org, out_dir, start, end, ...)` writes the OTLP/JSON lines files the
 organization's Claude Code clients would have exported through a Collector's file exporter,
 consistent with the Claude Code report, and returns their exact truth (`TelemetryTruth`); the CLI

@@ -11,18 +11,29 @@ import random
 import threading
 from dataclasses import dataclass
 
+from .drift import Drift
+
 FAIL_STATUSES = (500, 503, 504, 529)
+# What a captive portal or a corporate proxy answers in the API's place: a complete 200, not JSON.
+PORTAL_PAGE = (
+    "<!DOCTYPE html>\n<html><head><title>Sign in to the network</title></head>\n"
+    "<body><h1>Sign in to continue</h1><p>This network requires you to sign in before you can reach "
+    "the internet.</p></body></html>\n"
+)
 
 
 @dataclass(frozen=True)
 class Fault:
-    """What to do to one request. `kind`: fail, rate_limit, cut_off, drop, expire_cursor.
+    """What to do to one request. `kind`: fail, rate_limit, cut_off, drop, expire_cursor, non_json
+    (a 200 with `body` as `content_type`, and no request-id: something other than the API answered).
     `delay` (seconds) is applied first, whatever the kind (kind None = only slow)."""
 
     kind: str | None
     status: int = 0
     retry_after: int = 0
     delay: float = 0.0
+    body: str = ""
+    content_type: str = ""
 
 
 class Faults:
@@ -38,12 +49,14 @@ class Faults:
             self._fail: list[int] = []
             self._rate_limit: list[int] = []
             self._cut_off = 0
+            self._non_json: list[tuple[str, str]] = []
             self._drop = 0
             self._slow: list[float] = []
             self._expire = 0
             self._error_rate = 0.0
             self._error_status = 500
             self._rng = random.Random(self._seed)
+            self._drift: list[Drift] = []
             self.analytics_access = self._initial_access
 
     def fail_next(self, count: int, status: int = 500) -> None:
@@ -59,6 +72,12 @@ class Faults:
     def cut_off_next(self, count: int) -> None:
         with self._lock:
             self._cut_off += count
+
+    def non_json_next(self, count: int, body: str = PORTAL_PAGE, content_type: str = "text/html") -> None:
+        """Answer the next `count` requests with a complete 200 whose body is not JSON (no content-type
+        header when `content_type` is empty)."""
+        with self._lock:
+            self._non_json += [(body, content_type)] * count
 
     def drop_next(self, count: int) -> None:
         with self._lock:
@@ -92,6 +111,9 @@ class Faults:
             if self._cut_off:
                 self._cut_off -= 1
                 return Fault("cut_off", delay=delay)
+            if self._non_json:
+                body, content_type = self._non_json.pop(0)
+                return Fault("non_json", status=200, delay=delay, body=body, content_type=content_type)
             if self._fail:
                 return Fault("fail", status=self._fail.pop(0), delay=delay)
             if self._rate_limit:
@@ -103,13 +125,26 @@ class Faults:
                 return Fault("fail", status=self._error_status, delay=delay)
             return Fault(None, delay=delay) if delay else None
 
+    def drift_next(self, count: int, set: dict | None = None, drop: list[str] | None = None,  # noqa: A002
+                   keep_rows: float = 1.0) -> None:
+        """Rewrite the rows of the next `count` successful answers (see `drift.Drift`)."""
+        drift = Drift(set=dict(set or {}), drop=tuple(drop or ()), keep_rows=keep_rows)
+        with self._lock:
+            self._drift += [drift] * count
+
+    def drifted(self, body: dict) -> dict:
+        """A successful answer, rewritten by the next armed drift if there is one."""
+        with self._lock:
+            drift = self._drift.pop(0) if self._drift else None
+        return drift.apply(body) if drift else body
+
     def apply(self, spec: dict) -> None:
         """Arm switches from a JSON object, e.g. {"fail_next": {"count": 2, "status": 503}}."""
         actions = {
             "fail_next": self.fail_next, "rate_limit_next": self.rate_limit_next,
-            "cut_off_next": self.cut_off_next, "drop_next": self.drop_next,
+            "cut_off_next": self.cut_off_next, "non_json_next": self.non_json_next, "drop_next": self.drop_next,
             "slow_next": self.slow_next, "expire_cursors_next": self.expire_cursors_next,
-            "error_rate": self.error_rate,
+            "error_rate": self.error_rate, "drift_next": self.drift_next,
         }
         for name, args in spec.items():
             if name == "reset":

@@ -1,13 +1,14 @@
 """`Emulator`: the HTTP server on loopback, its request pipeline and the control endpoints.
 
-Pipeline of an API request: fault switches (before auth: a 5xx, 429, drop or cut-off can hit
-any request) -> key check per endpoint family -> per-organization rate limit -> required
+Pipeline of an API request: fault switches (before auth: a 5xx, 429, drop, cut-off or non-JSON
+200 can hit any request) -> key check per endpoint family -> per-organization rate limit -> required
 headers -> handler. Keys: the Admin key, the Analytics key (`read:analytics`) and a valid key
 with no scopes; a known key lacking `read:analytics` gets 403 on Enterprise paths (field
 report F2). Control endpoints under `/_emulator/` need no key, never see faults and are not
 counted in stats:
   GET  /_emulator/stats            counters (see `Stats.snapshot`)
-  POST /_emulator/faults           arm switches, e.g. {"fail_next": {"count": 2, "status": 503}}
+  POST /_emulator/faults           arm switches, e.g. {"fail_next": {"count": 2, "status": 503}} or
+                                   {"non_json_next": {"count": 1, "body": "", "content_type": "text/plain"}}
   POST /_emulator/reset            disarm faults, zero stats, refill rate budgets
   POST /_emulator/clock            {"now": "2026-03-10T12:00:00Z"} freezes the data clock there
 """
@@ -263,10 +264,12 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send_error(ApiError(429, DEFAULT_MESSAGES[429], headers), request_id)
         if fault and fault.kind == "fail":
             return self._send_error(ApiError(fault.status, DEFAULT_MESSAGES[fault.status]), request_id)
+        if fault and fault.kind == "non_json":
+            return self._send_payload(fault.status, fault.body.encode(), fault.content_type, None)
         try:
             if method != "GET":
                 raise ApiError(405, f"Method {method} is not allowed on {path}; use GET.")
-            status, body, headers = 200, emu.handle_api(path, pairs, self.headers), {}
+            status, body, headers = 200, emu.faults.drifted(emu.handle_api(path, pairs, self.headers)), {}
         except ApiError as error:
             status, body, headers = error.status, error_body(error.status, error.message, request_id), error.headers
         except Exception as exc:  # a bug in the emulator must still look like an API failure
@@ -280,8 +283,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, status: int, body: dict, request_id: str | None, headers: dict | None = None,
               cut_off: bool = False) -> int:
         payload = json.dumps(body, separators=(",", ":")).encode()
+        return self._send_payload(status, payload, "application/json", request_id, headers, cut_off)
+
+    def _send_payload(self, status: int, payload: bytes, content_type: str, request_id: str | None,
+                      headers: dict | None = None, cut_off: bool = False) -> int:
         self.send_response(status)
-        self.send_header("content-type", "application/json")
+        if content_type:
+            self.send_header("content-type", content_type)
         self.send_header("content-length", str(len(payload)))
         if request_id:
             self.send_header("request-id", request_id)

@@ -1,0 +1,62 @@
+"""`claude-assets rebuild`: re-derive raw tables from the API's answers kept in the lake, asking the API nothing.
+
+After a fix to how records are flattened, or after promoting a field out of `extra` to a column,
+every day can be rebuilt from what the API said when it was fetched. Each endpoint is one
+`dagster asset materialize` run over the range (clamped to its calendar) with `rebuild_from_raw`
+set, so every rebuilt day is recorded in Dagster like any other materialization.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+from typing import Sequence
+
+from claude_assets.demo import dagster_command
+from claude_assets.endpoints import ENDPOINTS
+from claude_assets.organizations import DEFAULT, Organization
+
+
+class RebuildError(Exception):
+    pass
+
+
+def commands(start: dt.date, end: dt.date, select: list[str] | None,
+             orgs: Sequence[Organization] = (DEFAULT,)) -> list[list[str]]:
+    """One `dagster asset materialize` command per organization and endpoint with a selected table."""
+    known = {asset for endpoint in ENDPOINTS for asset in endpoint.assets}
+    unknown = sorted(set(select or []) - known)
+    if unknown:
+        raise RebuildError(f"Unknown assets: {', '.join(unknown)}. Raw assets: {', '.join(sorted(known))}")
+    found = []
+    for org in orgs:
+        for endpoint in ENDPOINTS:
+            assets = [a for a in endpoint.assets if not select or a in select]
+            partitions = endpoint.calendar.partitions_def()
+            first = max(start, dt.date.fromisoformat(partitions.get_first_partition_key()))
+            last = min(end, dt.date.fromisoformat(partitions.get_last_partition_key()))
+            if not assets or first > last:
+                continue
+            config = {"ops": {org.op_name(endpoint.name): {"config": {"rebuild_from_raw": True}}}}
+            found.append([dagster_command(), "asset", "materialize", "-m", "claude_assets.definitions",
+                          "--select", ",".join(org.key(a).to_user_string() for a in assets),
+                          "--partition-range", f"{first}...{last}", "--config-json", json.dumps(config)])
+    if not found:
+        raise RebuildError(f"None of the selected assets has a partition between {start} and {end}.")
+    return found
+
+
+def run_rebuild(start: dt.date, end: dt.date, select: list[str] | None,
+                orgs: Sequence[Organization] = (DEFAULT,)) -> int:
+    failed = []
+    for command in commands(start, end, select, orgs):
+        selected = command[command.index("--select") + 1]
+        print(f"Rebuilding {selected} for {command[command.index('--partition-range') + 1]} from the kept answers",
+              flush=True)
+        if subprocess.run(command).returncode:
+            failed.append(selected)
+    if failed:
+        print(f"FAILED: {', '.join(failed)}; the run logs above say why.")
+        return 1
+    return 0
