@@ -106,4 +106,4 @@ class TransportError(ClaudeAssetsError):
 
 
 class MalformedResponseError(ClaudeAssetsError):
-    """A 200 whose body is not the documented shape."""
+    """A 200 whose body is not JSON, or not the documented shape."""
