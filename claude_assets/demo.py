@@ -24,6 +24,7 @@ from claude_assets import calendars, organizations
 from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets.emulator.telemetry import write_telemetry
 from claude_assets.endpoints import ENDPOINTS
+from claude_assets.instance import prepare
 from claude_assets.lake import Lake
 
 
@@ -39,13 +40,14 @@ STEPS = [(e.assets, e.calendar) for e in ENDPOINTS] + [
 
 @contextlib.contextmanager
 def emulated_deployment(*, data_dir: str, dagster_home: str, users: int, telemetry_days: int) -> Iterator[dict]:
-    """The emulator running, its telemetry written, and the environment a deployment would set for it.
+    """The emulator running, its telemetry written, the Dagster instance set up, and the environment a
+    deployment would set for them.
 
     Yields that environment (plus `os.environ`); `make demo` and `make ui` both run Dagster in it.
     """
     data = Path(data_dir).resolve()
     home = Path(dagster_home).resolve()
-    home.mkdir(parents=True, exist_ok=True)
+    prepare(home)  # before any Dagster process opens it, so none of them race to create its storage
     telemetry = data.parent / "telemetry" / "emulator"  # the emulator's own, rewritten on every run
     shutil.rmtree(telemetry, ignore_errors=True)
     with Emulator(EmulatorConfig(users=users, rate_limit_per_minute=DEMO_RATE_LIMIT)) as emu:

@@ -1,8 +1,8 @@
 """`make ui`: the Dagster UI against the embedded emulator, for a newcomer to click through.
 
 Starts the emulator (and writes its organization's telemetry), then `dagster dev` on the
-workspace with the same environment variables a real deployment uses, and the run queue and
-pools of deploy/dagster.yaml; Ctrl-C stops both.
+workspace with the same environment variables a real deployment uses, and the run queue, pools and
+run monitoring of deploy/dagster.yaml; Ctrl-C stops both.
 """
 
 from __future__ import annotations
@@ -20,14 +20,17 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def local_instance(home: Path) -> None:
-    """Give a new local instance the run queue and pools of deploy/dagster.yaml (its storage stays SQLite), so
-    runs launched at once from the UI share the organization's rate budget as they do in production."""
+    """Give a new local instance the run queue, pools and run monitoring of deploy/dagster.yaml (its storage
+    stays SQLite), so runs launched at once from the UI share the organization's rate budget as they do in
+    production, and a run that dies gives its pool's slot back."""
     instance, production = home / "dagster.yaml", REPO / "deploy" / "dagster.yaml"
     if not instance.exists() and production.exists():
         home.mkdir(parents=True, exist_ok=True)
-        concurrency = yaml.safe_load(production.read_text())["concurrency"]
-        instance.write_text("# From deploy/dagster.yaml: the run queue and the pools, on this folder's SQLite storage.\n"
-                            + yaml.safe_dump({"concurrency": concurrency}, sort_keys=False))
+        settings = yaml.safe_load(production.read_text())
+        instance.write_text("# From deploy/dagster.yaml: the run queue, the pools and run monitoring, on this folder's "
+                            "SQLite storage.\n"
+                            + yaml.safe_dump({key: settings[key] for key in ("concurrency", "run_monitoring")},
+                                             sort_keys=False))
 
 
 def run_ui(*, port: int, data_dir: str, dagster_home: str, users: int) -> int:

@@ -1,0 +1,89 @@
+"""A run that dies (kill -9, the OOM killer) on the instance `make ui` creates gives its pool slot back, so
+the steps of the same pool in other runs go on instead of waiting for it forever."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+from pathlib import Path
+
+import httpx
+from dagster import DagsterEventType, DagsterInstance
+
+from claude_assets.backfill import Chunk, Webserver
+from claude_assets.emulator import Emulator, EmulatorConfig
+from claude_assets.ui import local_instance
+from claude_assets_tests.helpers import TODAY
+from claude_assets_tests.stack import dagster_stack, wait_for
+
+LIMIT = 6  # requests a minute: the backfill below takes minutes, so it is still calling the API when killed
+BACKFILL_DAYS = (TODAY - dt.timedelta(days=14), TODAY - dt.timedelta(days=5))  # inside the engagement calendar
+DAY = TODAY - dt.timedelta(days=5)
+
+RUNS = """
+query Runs($id: String!) {
+  partitionBackfillOrError(backfillId: $id) {
+    ... on PartitionBackfill { runs(limit: 10) { runId status stepStats { stepKey status } } }
+  }
+}"""
+
+
+def graphql(url: str, query: str, **variables) -> dict:
+    return httpx.post(f"{url}/graphql", json={"query": query, "variables": variables}, timeout=30).json()["data"]
+
+
+def only_run(url: str, backfill: str) -> dict | None:
+    runs = graphql(url, RUNS, id=backfill)["partitionBackfillOrError"]["runs"]
+    return runs[0] if runs else None
+
+
+def processes(home: str, run_id: str) -> dict[DagsterEventType, int]:
+    """The run's worker (its first engine event with a pid) and its step's process, from its event log."""
+    found = {}
+    with DagsterInstance.from_config(home) as instance:
+        for entry in instance.all_logs(run_id, of_type={DagsterEventType.ENGINE_EVENT,
+                                                        DagsterEventType.STEP_WORKER_STARTED}):
+            pid = entry.dagster_event.event_specific_data.metadata.get("pid")
+            if pid is not None:
+                found.setdefault(entry.dagster_event.event_type, int(pid.value))
+    return found
+
+
+def kill(pid: int, home: str) -> bool:
+    """SIGKILL one of the run's processes if it is still running and still this instance's (not a reused pid)."""
+    try:
+        if f"DAGSTER_HOME={home}".encode() in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"):
+            os.kill(pid, signal.SIGKILL)
+            return True
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return False
+
+
+def test_a_killed_run_gives_its_pool_slot_back(tmp_path):
+    local_instance(tmp_path / "ui_home")  # the instance `make ui` starts on: SQLite, the pools, run monitoring
+    instance_yaml = (tmp_path / "ui_home" / "dagster.yaml").read_text()
+    paced = {"CLAUDE_ASSETS_ANALYTICS_REQUESTS_PER_MINUTE": str(LIMIT)}
+    with Emulator(EmulatorConfig(seed=7, users=6, rate_limit_per_minute=LIMIT)) as emu, \
+            dagster_stack(tmp_path, emu, paced, instance_yaml=instance_yaml) as (url, env, _):
+        server = Webserver(url)
+        first, last = BACKFILL_DAYS
+        slow = server.launch(Chunk(first, last, {"enterprise_user_activity": (first, last)}), "killed")
+
+        def step_running() -> bool:
+            run = only_run(url, slow)
+            return bool(run) and any(s["status"] == "IN_PROGRESS" for s in run["stepStats"])
+
+        wait_for(step_running, 150, "the backfill's step did not start", tmp_path)
+        killed = only_run(url, slow)["runId"]
+        pids = processes(env["DAGSTER_HOME"], killed)
+        assert kill(pids[DagsterEventType.ENGINE_EVENT], env["DAGSTER_HOME"]), "the run's worker is not running"
+        try:
+            after = server.launch(Chunk(DAY, DAY, {"enterprise_summaries": (DAY, DAY)}), "after the kill")
+            wait_for(lambda: (only_run(url, after) or {}).get("status") in {"SUCCESS", "FAILURE", "CANCELED"}, 180,
+                     "the run after the kill did not finish: the killed run still holds the pool's slot", tmp_path)
+            assert only_run(url, after)["status"] == "SUCCESS"
+            assert only_run(url, slow)["status"] == "FAILURE"
+        finally:
+            kill(pids[DagsterEventType.STEP_WORKER_STARTED], env["DAGSTER_HOME"])  # it outlives the worker
