@@ -34,7 +34,7 @@ class Stats:
             entry[2] = max(entry[2], seconds)
 
     def snapshot(self) -> dict:
-        """`total`, `by_key_kind` (admin/analytics/none/unknown), `by_path`,
+        """`total`, `by_key_kind` (admin/analytics/scopeless/none/unknown), `by_path`,
         `by_status` (string keys, JSON-friendly), `rate_limited` (429s sent), and
         `latency_ms` per path (`count`, `mean`, `max`, measured inside the server)."""
         with self._lock:
