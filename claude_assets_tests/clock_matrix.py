@@ -20,6 +20,7 @@ spread of the riskiest ones, unless `--at` names instants.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import shutil
 import subprocess
@@ -74,9 +75,14 @@ DAEMON_TESTS = [
 
 
 def run_at(instant: str, tests: list[str], extra: list[str]) -> tuple[int, str, float]:
-    """pytest under faketime starting at `instant` (the clock then runs on); (exit code, summary, seconds)."""
+    """pytest under faketime starting at `instant` (the clock then runs on); (exit code, summary, seconds).
+
+    The clock is set as an offset from the real one, not as a start time: a start time would restart
+    at the instant in every process the tests spawn (a daemon, a run), an offset is one clock for all."""
+    wanted = dt.datetime.strptime(instant, "%Y-%m-%d %H:%M:%S").replace(tzinfo=dt.timezone.utc)
+    offset = round((wanted - dt.datetime.now(dt.timezone.utc)).total_seconds())
     env = {**os.environ, "TZ": "UTC"}
-    command = ["faketime", "-f", f"@{instant}", sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+    command = ["faketime", "-f", f"{offset:+d}", sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                *tests, *extra]
     started = time.monotonic()
     done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
