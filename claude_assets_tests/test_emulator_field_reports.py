@@ -12,10 +12,10 @@ from email.utils import parsedate_to_datetime
 import httpx
 import pytest
 
-from claude_assets.emulator import Emulator, EmulatorConfig
+from claude_assets.emulator import EmulatorConfig
 from claude_assets.emulator.cli import add_arguments
+from claude_assets_tests.test_emulator_behaviour import NOW, emu, start  # noqa: F401 - emu is their shared fixture
 
-NOW = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
 LATEST = "2026-03-07"  # NOW - 3 days, the default engagement lag
 VERSION = {"anthropic-version": "2023-06-01"}
 CLAUDE_CODE = "/v1/organizations/usage_report/claude_code"
@@ -40,18 +40,6 @@ METRIC_BLOCKS = {  # /users block -> the product whose use fills it
     "office_metrics": "office_agent", "design_metrics": "claude_design", "science_metrics": "science",
 }
 MISSING_SCOPE = "Missing required scopes. Got: {} Needed: ['read:analytics']"
-
-
-def start(**overrides) -> Emulator:
-    settings = {"seed": 7, "users": 20, "now": NOW, "rate_limit_per_minute": 0, **overrides}
-    return Emulator(EmulatorConfig(**settings)).start()
-
-
-@pytest.fixture
-def emu():
-    emulator = start()
-    yield emulator
-    emulator.stop()
 
 
 def get(emu, path, key=None, **params) -> httpx.Response:
