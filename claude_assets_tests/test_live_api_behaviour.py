@@ -16,6 +16,7 @@ from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets.endpoints import ENDPOINTS, MAX_GROUP_BY
 from claude_assets.lake import Lake
 from claude_assets_tests.helpers import TODAY, failure, materialize, materializations
+from claude_assets_tests.test_client import Sleeps
 
 # A day inside every calendar and history window (engagement ends at D-3, keeps 90 days); the
 # synthetic organization has Claude Code and chat activity on every day, weekends included.
@@ -23,14 +24,6 @@ DAY = TODAY - dt.timedelta(days=5)
 WEEK = [DAY - dt.timedelta(days=n) for n in range(6, -1, -1)]
 TOKENS = ["uncached_input_tokens", "cache_creation_5m_input_tokens", "cache_creation_1h_input_tokens",
           "cache_read_input_tokens", "output_tokens", "web_search_requests"]
-
-
-class Sleeps:
-    def __init__(self):
-        self.delays: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
 
 
 @pytest.fixture
