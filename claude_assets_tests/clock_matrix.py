@@ -2,7 +2,9 @@
 
 A test whose outcome depends on the date or the time of day is a defect. This runs the tests that
 read the clock (every "today", cron, deadline, window and partition edge) with the whole process
-tree's clock set by libfaketime to each instant below, and prints one line per instant. The
+tree's wall clock moved to each instant below (time-machine in every Python process, libfaketime
+for the shell's `date`), and prints one line per instant. libfaketime alone is not enough: it
+moves the monotonic clock too, and Python's timed waits (every daemon loop) then hang or fail. The
 instants cover weekdays and weekends, the first and last day of a month and of a year, a leap day,
 and the minutes either side of every cron hour and deadline the README names; the last one starts
 two minutes before midnight on New Year's Eve, so the run crosses both.
@@ -25,9 +27,13 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from claude_assets_tests.stack import REPO
+
+CLOCK = REPO / "claude_assets_tests" / "clock"  # its sitecustomize.py moves every Python process's wall clock
 
 # (instant in UTC, why it is here, whether the daemon stories run at it too)
 INSTANTS = [
@@ -53,7 +59,7 @@ INSTANTS = [
 ]
 
 # The tests that read the clock: calendars, freshness and lag checks, automation, alerts, the joined
-# history and every story that picks its days relative to today.
+# history and every story that picks its days relative to today (the daemon stories below too).
 CLOCK_TESTS = [
     "claude_assets_tests/test_freshness.py",
     "claude_assets_tests/test_alerts.py",
@@ -65,9 +71,12 @@ CLOCK_TESTS = [
     "claude_assets_tests/test_telemetry.py",
     "claude_assets_tests/test_never_worse.py",
     "claude_assets_tests/test_damaged_files.py",
+    "claude_assets_tests/test_organizations.py",
+    "claude_assets_tests/test_official_examples.py",
     "claude_assets_tests/test_readme.py::test_the_walkthrough_works_as_written_against_the_emulator",
 ]
 DAEMON_TESTS = [
+    "claude_assets_tests/test_backfill_cli.py",
     "claude_assets_tests/test_ui_graphql.py",
     "claude_assets_tests/test_deployment.py",
     "claude_assets_tests/test_daemon_end_to_end.py",
@@ -75,17 +84,25 @@ DAEMON_TESTS = [
 
 
 def run_at(instant: str, tests: list[str], extra: list[str]) -> tuple[int, str, float]:
-    """pytest under faketime starting at `instant` (the clock then runs on); (exit code, summary, seconds).
+    """pytest with the clock at `instant` (and running on from there); (exit code, summary, seconds).
 
-    The clock is set as an offset from the real one, not as a start time: a start time would restart
-    at the instant in every process the tests spawn (a daemon, a run), an offset is one clock for all."""
+    The clock is moved by one offset from the real one, so every process the tests spawn (the
+    emulator, a daemon, a run) shares it: in Python processes by `clock/sitecustomize.py` (the wall
+    clock only, so timed waits still wait as long as they say), and in the shell's `date` by a
+    `date` on PATH that runs the real one under libfaketime.
+    """
     wanted = dt.datetime.strptime(instant, "%Y-%m-%d %H:%M:%S").replace(tzinfo=dt.timezone.utc)
     offset = round((wanted - dt.datetime.now(dt.timezone.utc)).total_seconds())
-    env = {**os.environ, "TZ": "UTC"}
-    command = ["faketime", "-f", f"{offset:+d}", sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-               *tests, *extra]
-    started = time.monotonic()
-    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
+    with tempfile.TemporaryDirectory(prefix="clock-") as shims:
+        date = Path(shims) / "date"
+        date.write_text(f'#!/bin/sh\nexec faketime -f "{offset:+d}" {shutil.which("date")} "$@"\n')
+        date.chmod(0o755)
+        env = {**os.environ, "TZ": "UTC", "CLAUDE_ASSETS_TEST_CLOCK_OFFSET_S": str(offset),
+               "PATH": os.pathsep.join([shims, os.environ.get("PATH", "")]),
+               "PYTHONPATH": os.pathsep.join(filter(None, [str(CLOCK), os.environ.get("PYTHONPATH")]))}
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests, *extra]
+        started = time.monotonic()
+        done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
     lines = [line for line in done.stdout.splitlines() if line.strip()]
     summary = lines[-1] if lines else done.stderr.strip().splitlines()[-1:]
     if done.returncode:

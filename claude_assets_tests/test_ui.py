@@ -20,6 +20,8 @@ def test_the_ui_starts_against_the_emulator_and_ctrl_c_stops_it(tmp_path):
         [str(Path(sys.executable).parent / "claude-assets"), "ui", "--port", str(port), "--users", "10",
          "--data-dir", str(tmp_path / "data"), "--dagster-home", str(tmp_path / "home")],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        # as from a terminal: a suite started in the background (`make test &`) would pass on SIGINT ignored
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline, assets = time.monotonic() + 180, None
     while time.monotonic() < deadline and assets is None:
