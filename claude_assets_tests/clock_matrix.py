@@ -97,7 +97,7 @@ def run_at(instant: str, tests: list[str], extra: list[str]) -> tuple[int, str, 
         date = Path(shims) / "date"
         date.write_text(f'#!/bin/sh\nexec faketime -f "{offset:+d}" {shutil.which("date")} "$@"\n')
         date.chmod(0o755)
-        env = {**os.environ, "TZ": "UTC", "CLAUDE_ASSETS_TEST_CLOCK_OFFSET_S": str(offset),
+        env = {**os.environ, "TZ": "UTC", "TEST_CLOCK_OFFSET_S": str(offset),
                "PATH": os.pathsep.join([shims, os.environ.get("PATH", "")]),
                "PYTHONPATH": os.pathsep.join(filter(None, [str(CLOCK), os.environ.get("PYTHONPATH")]))}
         command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests, *extra]
