@@ -40,7 +40,7 @@ test: $(STAMP) system-packages
 
 ## The tests that read the clock, under faketime at a spread of instants (claude_assets_tests/clock_matrix.py).
 test-calendar: $(STAMP) system-packages
-	$(BIN)/python -m claude_assets_tests.clock_matrix --daemons
+	$(BIN)/python -m claude_assets_tests.clock_matrix
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
