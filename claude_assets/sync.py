@@ -245,8 +245,8 @@ def worse(endpoint: Endpoint, table: Table, day: dt.date, before: pa.Table | Non
 
     Worse means: a key column that had a value in every row now has nulls; columns that had values are
     now empty in every one of three or more rows (a block of fields gone); values that parsed before no
-    longer do; or, for a day that had settled, far fewer rows. A new field is not worse: it goes to `extra`. Dimensions are left out, as
-    which of them hold values follows the query's grouping, not the API."""
+    longer do; or, for a day that had settled, far fewer rows. A new field is not worse: it goes to
+    `extra`. Dimensions are left out, as which of them hold values follows the query's grouping."""
     after = new.table
     if before is None or before.num_rows == 0:
         return []

@@ -81,8 +81,11 @@ class RequestStats:
 class FetchResult:
     records: list[dict]
     stats: RequestStats
-    last_page: dict
-    pages: list[dict] = dataclasses.field(default_factory=list)  # every page of the listing, as received
+    pages: list[dict]  # every page of the listing, as received
+
+    @property
+    def last_page(self) -> dict:
+        return self.pages[-1] if self.pages else {}
 
 
 def check_base_url(base_url: str) -> str:
@@ -311,7 +314,7 @@ class ApiClient:
                 for page in self._pages(path, params, pagination, stats, headers):
                     result.extend(records(page))
                     pages.append(page)
-                return FetchResult(result, stats, pages[-1] if pages else {}, pages)
+                return FetchResult(result, stats, pages)
             except CursorExpiredError:
                 if restart == MAX_CURSOR_RESTARTS:
                     raise
