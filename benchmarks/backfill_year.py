@@ -110,7 +110,7 @@ def pass_a(endpoints: list, users: int, days: int, rate_limit: int) -> dict:
         def backfill(kind: KeyKind) -> None:
             client = ApiClient(ApiKey(keys[kind], kind), emulator.url, requests_per_minute=rate_limit,
                                organization=f"benchmark-{rate_limit}")
-            for endpoint in (e for e in endpoints if e.key_kind is kind):
+            for endpoint in (e for e in endpoints if (e.key_kind or KeyKind.ANALYTICS) is kind):
                 for result in sync_days(endpoint, client, lake, window(endpoint, days), resume=False, concurrency=4):
                     totals[kind]["rows"] += result.rows
                     totals[kind]["requests"] += result.stats.requests

@@ -53,7 +53,8 @@ def main() -> None:
         keys = {KeyKind.ADMIN: emu.admin_key, KeyKind.ANALYTICS: emu.analytics_key}
         started = time.monotonic()
         for endpoint in ENDPOINTS:
-            client = ApiClient(ApiKey(keys[endpoint.key_kind], endpoint.key_kind), emu.url, requests_per_minute=None)
+            kind = endpoint.key_kind or KeyKind.ANALYTICS  # either key reads the Usage and Cost Analytics API
+            client = ApiClient(ApiKey(keys[kind], kind), emu.url, requests_per_minute=None)
             with client:
                 for result in sync_days(endpoint, client, lake, window(endpoint, args.days), resume=False):
                     rows += result.rows

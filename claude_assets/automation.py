@@ -19,6 +19,7 @@ SYNC_CRONS = {
     "admin_usage_cost": "30 1 * * *",
     "enterprise_engagement": "30 10 * * *",
     "enterprise_usage_cost": "30 4 * * *",
+    "usage_cost_analytics": "30 4 * * *",
     "telemetry": "15 0 * * *",
     "claude_code_history": "0 12 * * *",
     "organization": "30 12 * * *",

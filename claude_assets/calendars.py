@@ -73,9 +73,15 @@ ENGAGEMENT = Calendar(
 ENTERPRISE_USAGE_COST = Calendar(
     "enterprise_usage_cost", lag_days=1, settles_after=dt.timedelta(days=30), floor=ENTERPRISE_FLOOR, window_days=365
 )
+# The Usage and Cost Analytics API: the same floor and window as the Enterprise reports it succeeds;
+# its seat usage is revised for up to 30 days like theirs (its Console usage lands within minutes).
+USAGE_COST_ANALYTICS = Calendar(
+    "usage_cost_analytics", lag_days=1, settles_after=dt.timedelta(days=30), floor=ENTERPRISE_FLOOR, window_days=365
+)
 TELEMETRY = Calendar("telemetry", lag_days=1, settles_after=dt.timedelta(hours=1))
 
-BY_NAME = {c.name: c for c in (CLAUDE_CODE, ADMIN_USAGE_COST, ENGAGEMENT, ENTERPRISE_USAGE_COST, TELEMETRY)}
+BY_NAME = {c.name: c for c in (CLAUDE_CODE, ADMIN_USAGE_COST, ENGAGEMENT, ENTERPRISE_USAGE_COST, USAGE_COST_ANALYTICS,
+                                TELEMETRY)}
 METADATA_KEY = "claude_assets/calendar"  # on every asset spec: the name of its calendar
 
 

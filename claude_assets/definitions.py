@@ -21,6 +21,9 @@ from claude_assets.sensors import sensors
 # Steps that call the same API for the same organization share one rate budget, so a run executes
 # at most one of them at a time, while other APIs and organizations overlap. Across runs, the
 # instance's pools do the same (deploy/dagster.yaml).
+# The sources whose days are revised for a month: re-fetched daily until settled (if any organization syncs them).
+PROVISIONAL_GROUPS = ("usage_cost_analytics", "enterprise_usage_cost", "admin_usage_cost")
+
 executor = dg.multiprocess_executor.configured(
     {"tag_concurrency_limits": [{"key": API_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1}]}
 )
@@ -38,7 +41,8 @@ def build_definitions(orgs: list[organizations.Organization]) -> dg.Definitions:
         asset_checks=[*(cross_api_check(org) for org in orgs), *lag_checks(assets)],
         resources=resources_from_env(orgs),
         executor=executor,
-        schedules=[provisional_refetch(group, assets) for group in ("enterprise_usage_cost", "admin_usage_cost")],
+        schedules=[provisional_refetch(group, assets) for group in PROVISIONAL_GROUPS
+                   if any(spec.group_name == group for a in assets for spec in a.specs)],
         sensors=[*sensors, automation_sensor],
     )
 

@@ -23,7 +23,7 @@ from claude_assets.tables import Column, Table, count, day, dimension, flag, mon
 class Endpoint:
     name: str
     path: str
-    key_kind: KeyKind
+    key_kind: KeyKind | None  # None: either key works, and the organization says which one speaks for it
     group: str
     calendar: Calendar
     pagination: Pagination
@@ -33,12 +33,24 @@ class Endpoint:
     api: str  # which API, for descriptions
     days_per_request: int = 1  # >1 for time-bucketed reports, which answer a range in one request
     headers: dict[str, str] = dataclasses.field(default_factory=dict)  # sent on this endpoint's requests only
+    # (label, group_by) pairs: the same days asked once per grouping, each row labelled with its grouping in the
+    # table's `grouping` column. This is how one table holds more dimensions than one query may group by (F1).
+    groupings: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    legacy: bool = False  # an endpoint the Usage and Cost Analytics API supersedes (still supported)
 
     def __post_init__(self) -> None:
-        grouped = self.query(dt.date(2026, 1, 1), dt.date(2026, 1, 2)).get("group_by[]", [])
-        if len(grouped) > MAX_GROUP_BY:
-            raise ValueError(f"{self.name} groups by {len(grouped)} dimensions; the live API refuses more than "
-                             f"{MAX_GROUP_BY} (field report F1): split them over two endpoints")
+        for label, query in self.queries(dt.date(2026, 1, 1), dt.date(2026, 1, 2)):
+            grouped = query.get("group_by[]", [])
+            if len(grouped) > MAX_GROUP_BY:
+                raise ValueError(f"{self.name} {label or ''} groups by {len(grouped)} dimensions; the live API refuses "
+                                 f"more than {MAX_GROUP_BY} (field report F1): split them over two groupings")
+
+    def queries(self, start: dt.date, end: dt.date) -> list[tuple[str | None, dict[str, Any]]]:
+        """The queries that answer the days [start, end): one, or one per grouping, with the grouping's label."""
+        query = self.query(start, end)
+        if not self.groupings:
+            return [(None, query)]
+        return [(label, {**query, "group_by[]": list(dims)}) for label, dims in self.groupings]
 
     def record_day(self, record: dict) -> dt.date | None:
         """The UTC day a record says it belongs to (its date or its bucket's start), if it says one."""
@@ -441,6 +453,76 @@ ENTERPRISE_COST = Table(
     + _ENVELOPE_COLUMNS,
 )
 
+# -- Usage and Cost Analytics API (beta): one API for Console and Enterprise organizations ----------
+
+# Each query groups by at most 5 dimensions (F1), so each table holds several groupings of the same days,
+# labelled in its `grouping` column; every grouping adds up to the same totals: sum one, never several.
+USAGE_GROUPINGS = (
+    ("actor", ("actor", "product", "model")),  # who used what on which model and product
+    ("key", ("workspace_id", "api_key_id", "service_tier", "product", "model")),  # which workspace, key and tier
+    ("price", ("product", "model", "context_window", "inference_geo", "speed")),  # what set the price
+)
+COST_GROUPINGS = (
+    ("actor", ("actor", "product", "model")),
+    ("key", ("workspace_id", "api_key_id", "service_tier", "product", "model")),
+    ("price", ("product", "model", "cost_type", "token_type", "context_window")),
+    ("geo", ("product", "model", "inference_geo", "speed")),
+)
+# The dimensions the reference documents besides those above; null unless grouped on. A key it adds later
+# is kept in `extra` (group.<name>), as §7.6 asks.
+_OTHER_GROUP_KEYS = ("rbac_group_id", "agent_id", "deployment_id", "environment_id", "session_id",
+                     "slack_channel_id", "claude_tag_category", "claude_tag_user_id", "user_profile_id")
+_KEY_DIMENSIONS = ("product", "model", "workspace_id", "api_key_id", "service_tier", "context_window",
+                   "inference_geo", "speed")
+_ANALYTICS_KEY = (
+    day("date", "starting_at"), *_BOUNDS,
+    text("grouping", "_grouping", "the grouping this row belongs to (actor, key, price, geo): each adds up to the "
+         "day's totals, so filter on one"),
+    text("actor_type", "group.actor.type|group.actor_type", "user_actor, api_key_actor, ... (grouping actor)"),
+    text("actor_id", "group.actor.user_id|group.actor.api_key_id|group.actor.service_account_id|group.actor.id"
+         "|group.actor", "tagged id of the user, API key or service account"),
+    text("email", "group.actor.email|group.actor.email_address", "the user's e-mail, for user actors"),
+    text("actor_name", "group.actor.name"),
+    flag("actor_deleted", "group.actor.deleted"),
+) + tuple(dimension(n, f"group.{n}") for n in _KEY_DIMENSIONS)
+_ANALYTICS_TAIL = tuple(dimension(n, f"group.{n}") for n in _OTHER_GROUP_KEYS) + _ENVELOPE_COLUMNS
+_ANALYTICS_NATURAL_KEY = ("date", "grouping", "actor_type", "actor_id") + _KEY_DIMENSIONS
+
+CLAUDE_USAGE = Table(
+    asset="claude_usage",
+    description="One row per UTC day, grouping and combination of its dimensions (actor, product, model, workspace, "
+    "API key, service tier, context window, inference geo, speed): tokens and requests for all of the "
+    "organization's usage, seats and API alike. Filter on one `grouping`: each adds up to the day's totals.",
+    natural_key=_ANALYTICS_NATURAL_KEY,
+    columns=_ANALYTICS_KEY + (
+        count("uncached_input_tokens", "usage.uncached_input_tokens"),
+        count("cache_creation_5m_input_tokens", "usage.cache_creation.ephemeral_5m_input_tokens"),
+        count("cache_creation_1h_input_tokens", "usage.cache_creation.ephemeral_1h_input_tokens"),
+        count("cache_read_input_tokens", "usage.cache_read_input_tokens"),
+        count("output_tokens", "usage.output_tokens"),
+        count("web_search_requests", "usage.server_tool_use.web_search_requests"),
+        count("total_tokens", "usage.total_tokens"),
+        count("requests", "usage.requests", "null where the API does not count them; execution spans for code "
+              "execution rows"),
+    ) + _ANALYTICS_TAIL,
+)
+
+CLAUDE_COST = Table(
+    asset="claude_cost",
+    description="One row per UTC day, grouping and combination of its dimensions (actor, product, model, workspace, "
+    "API key, service tier, cost type, token type, context window, inference geo, speed): billed (post-discount, "
+    "pre-credit) and list cost of all of the organization's usage. Filter on one `grouping`: each adds up to the "
+    "day's totals.",
+    natural_key=_ANALYTICS_NATURAL_KEY + ("cost_type", "token_type"),
+    columns=_ANALYTICS_KEY + (
+        dimension("cost_type", "group.cost_type"), dimension("token_type", "group.token_type"),
+        text("currency", "cost.currency"),
+        *money_cents("amount", "cost.amount", exact=True),
+        *money_cents("list_amount", "cost.list_amount", exact=True),
+        count("requests", "cost.requests", "null when grouped by cost type or token type"),
+    ) + _ANALYTICS_TAIL,
+)
+
 BUCKETS_PER_REQUEST = 31  # the most 1-day buckets any bucketed report returns in one page
 SUMMARY_DAYS_PER_REQUEST = 31  # the summaries span limit of the original contract (newer docs allow 366)
 _ENTERPRISE = "Claude Enterprise Analytics API (Analytics key)"
@@ -472,11 +554,25 @@ def _enterprise_cost_usage(name: str, path: str, table: Table, group_by: tuple[s
         name=name, path=f"{_A}{path}", key_kind=KeyKind.ANALYTICS, group="enterprise_usage_cost",
         calendar=calendars.ENTERPRISE_USAGE_COST, pagination=Pagination.HAS_MORE, query=query,
         records=_with_envelope(_bucket_results if bucketed else _data), tables=(table,), api=_ENTERPRISE,
-        days_per_request=BUCKETS_PER_REQUEST if bucketed else 1,
+        days_per_request=BUCKETS_PER_REQUEST if bucketed else 1, legacy=True,
     )
 
 
 FAST_MODE_BETA = {"anthropic-beta": "fast-mode-2026-02-01"}  # grouping the Admin usage report by speed needs it
+USAGE_COST_BETA = {"anthropic-beta": "analytics-usage-cost-2026-08-24"}  # the Usage and Cost Analytics API is beta
+_USAGE_COST_API = "Usage and Cost Analytics API (beta; the organization's Analytics or Admin key)"
+LEGACY_NOTE = "Legacy endpoint (still supported); the Usage and Cost Analytics API (claude_usage, claude_cost) is " \
+    "recommended."
+
+
+def _usage_cost_analytics(name: str, path: str, table: Table, groupings: tuple) -> Endpoint:
+    return Endpoint(
+        name=name, path=f"{_A}{path}", key_kind=None, group="usage_cost_analytics",
+        calendar=calendars.USAGE_COST_ANALYTICS, pagination=Pagination.HAS_MORE,
+        query=lambda start, end: {**_bounds(start, end), "time_bucket_width": "1d", "limit": 1000},
+        records=_with_envelope(_data), tables=(table,), api=_USAGE_COST_API, days_per_request=BUCKETS_PER_REQUEST,
+        headers=USAGE_COST_BETA, groupings=groupings,
+    )
 
 
 def _admin_report(name: str, path: str, table: Table, group_by: tuple[str, ...]):
@@ -487,7 +583,7 @@ def _admin_report(name: str, path: str, table: Table, group_by: tuple[str, ...])
             **_bounds(start, end), "bucket_width": "1d", "limit": BUCKETS_PER_REQUEST, "group_by[]": list(group_by)
         },
         records=_bucket_results, tables=(table,), api=_ADMIN, days_per_request=BUCKETS_PER_REQUEST,
-        headers=FAST_MODE_BETA if "speed" in group_by else {},
+        headers=FAST_MODE_BETA if "speed" in group_by else {}, legacy=True,
     )
 
 
@@ -514,4 +610,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     _enterprise_cost_usage("enterprise_usage", "/usage_report", ENTERPRISE_USAGE, ("product", "model"), bucketed=True),
     _enterprise_cost_usage("enterprise_cost", "/cost_report", ENTERPRISE_COST,
                            ("product", "model", "cost_type", "token_type"), bucketed=True),
+    _usage_cost_analytics("claude_usage", "/usage", CLAUDE_USAGE, USAGE_GROUPINGS),
+    _usage_cost_analytics("claude_cost", "/cost", CLAUDE_COST, COST_GROUPINGS),
 )

@@ -26,6 +26,7 @@ SOURCES: dict[str, tuple[float, float]] = {
     "admin_usage_cost": (26, 50),
     "enterprise_engagement": (26, 50),
     "enterprise_usage_cost": (26, 50),
+    "usage_cost_analytics": (26, 50),
     "telemetry": (26, 50),
     "claude_code_history": (30, 54),
     "organization": (30, 54),

@@ -21,6 +21,8 @@ import yaml
 from claude_assets.client import DEFAULT_BASE_URL
 
 CONFIG_ENV_VAR = "CLAUDE_ASSETS_ORGANIZATIONS"
+KEY_KINDS = ("admin", "analytics")
+_OFF = ("0", "false", "no", "off")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 
@@ -41,6 +43,17 @@ class Organization:
     base_url: str = DEFAULT_BASE_URL
     admin_requests_per_minute: float = 60.0
     analytics_requests_per_minute: float = 60.0
+    # Which key speaks for the organization on the Usage and Cost Analytics API, which takes either: "analytics"
+    # (Claude Enterprise) or "admin" (Claude Console). Unset: the Analytics key when its variable is set, else the Admin key.
+    usage_cost_key: Optional[str] = None
+    legacy_usage_cost: bool = True  # also sync the six legacy usage and cost endpoints
+
+    def __post_init__(self) -> None:
+        if self.usage_cost_key not in (None, *KEY_KINDS):
+            raise OrganizationsConfigError(
+                f"Organization {self.name!r}: the Usage and Cost Analytics key is {self.usage_cost_key!r} "
+                "(CLAUDE_ASSETS_USAGE_COST_KEY, or usage_cost_key in the organizations file); write analytics (a "
+                "Claude Enterprise organization's Analytics key) or admin (a Claude Console organization's Admin key).")
 
     def key(self, asset: str) -> dg.AssetKey:
         return dg.AssetKey([self.name, asset] if self.prefixed else [asset])
@@ -63,6 +76,14 @@ class Organization:
     def requests_per_minute(self, kind: str) -> float:
         return self.admin_requests_per_minute if kind == "admin" else self.analytics_requests_per_minute
 
+    def usage_cost_kind(self) -> str:
+        """The kind of key (`admin` or `analytics`) the Usage and Cost Analytics API is asked with."""
+        if self.usage_cost_key:
+            return self.usage_cost_key
+        if os.environ.get(self.admin_key_env) and not os.environ.get(self.analytics_key_env):
+            return "admin"
+        return "analytics"
+
 
 DEFAULT = Organization()
 
@@ -76,13 +97,16 @@ def from_environment() -> Organization:
         base_url=env.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL,
         admin_requests_per_minute=float(env.get("CLAUDE_ASSETS_ADMIN_REQUESTS_PER_MINUTE") or 60),
         analytics_requests_per_minute=float(env.get("CLAUDE_ASSETS_ANALYTICS_REQUESTS_PER_MINUTE") or 60),
+        usage_cost_key=(env.get("CLAUDE_ASSETS_USAGE_COST_KEY") or "").strip().lower() or None,
+        legacy_usage_cost=(env.get("CLAUDE_ASSETS_LEGACY_USAGE_COST") or "on").strip().lower() not in _OFF,
     )
 
 
 _FIELDS = {"admin_api_key_env": "admin_key_env", "analytics_api_key_env": "analytics_key_env",
            "data_dir": "data_dir", "telemetry_dir": "telemetry_dir", "base_url": "base_url",
            "admin_requests_per_minute": "admin_requests_per_minute",
-           "analytics_requests_per_minute": "analytics_requests_per_minute"}
+           "analytics_requests_per_minute": "analytics_requests_per_minute", "usage_cost_key": "usage_cost_key",
+           "legacy_usage_cost": "legacy_usage_cost"}
 
 
 def parse(text: str, source: str = "the organizations file") -> list[Organization]:
@@ -108,6 +132,8 @@ def parse(text: str, source: str = "the organizations file") -> list[Organizatio
                 raise OrganizationsConfigError(
                     f"{where}: `{field}` holds a key. Put the key in an environment variable and write that "
                     "variable's name here, so the key never sits in a file.")
+        if not isinstance(settings.get("legacy_usage_cost", True), bool):
+            raise OrganizationsConfigError(f"{where}: legacy_usage_cost is true or false.")
         values = {_FIELDS[k]: v for k, v in settings.items()}
         values.setdefault("admin_key_env", f"{name.upper()}_ANTHROPIC_ADMIN_API_KEY")
         values.setdefault("analytics_key_env", f"{name.upper()}_ANTHROPIC_ANALYTICS_API_KEY")

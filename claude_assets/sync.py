@@ -128,9 +128,12 @@ def sync_span(endpoint: Endpoint, client: ApiClient, lake: Lake, span: list[dt.d
     """
     fetched_at = utcnow()
     end = span[-1] + dt.timedelta(days=1)
-    query = endpoint.query(span[0], end)
+    parts, stats = [], RequestStats()
     try:
-        fetched = client.fetch_all(endpoint.path, query, endpoint.pagination, endpoint.records, endpoint.headers)
+        for grouping, query in endpoint.queries(span[0], end):
+            fetched = client.fetch_all(endpoint.path, query, endpoint.pagination, endpoint.records, endpoint.headers)
+            parts.append({"grouping": grouping, "query": query, "pages": fetched.pages})
+            stats.add(fetched.stats)
     except DayNotAvailableError as exc:
         again = lambda days: sync_span(endpoint, client, lake, days, assets, accept_worse)  # noqa: E731
         latest = exc.latest_available
@@ -142,11 +145,21 @@ def sync_span(endpoint: Endpoint, client: ApiClient, lake: Lake, span: list[dt.d
             half = len(span) // 2
             return again(span[:half]) + again(span[half:])
         return [DayResult(span[0], "unavailable", exc.reason)]
-    answer = {"endpoint": endpoint.name, "path": endpoint.path, "query": query, "fetched_at": fetched_at.isoformat(),
-              "fetch_id": uuid.uuid4().hex, "first": span[0].isoformat(), "last": span[-1].isoformat(),
-              "pages": fetched.pages}
+    answer = {"endpoint": endpoint.name, "path": endpoint.path, "fetched_at": fetched_at.isoformat(),
+              "fetch_id": uuid.uuid4().hex, "first": span[0].isoformat(), "last": span[-1].isoformat()}
+    if endpoint.groupings:
+        answer["parts"] = parts
+    else:
+        answer.update(query=parts[0]["query"], pages=parts[0]["pages"])
     name = lake.write_raw(endpoint.name, span[0], span[-1], answer)
-    return _land(endpoint, lake, span, answer, name, assets, fetched.stats, accept_worse)
+    return _land(endpoint, lake, span, answer, name, assets, stats, accept_worse)
+
+
+def _parts(answer: dict) -> list[tuple[str | None, list[dict]]]:
+    """(grouping, pages) of a kept answer: one part, or one per grouping of an endpoint that has them."""
+    if "parts" in answer:
+        return [(part["grouping"], part["pages"]) for part in answer["parts"]]
+    return [(None, answer["pages"])]
 
 
 def rebuild_span(endpoint: Endpoint, lake: Lake, span: list[dt.date], assets: Collection[str]) -> list[DayResult]:
@@ -177,7 +190,9 @@ def rebuild_span(endpoint: Endpoint, lake: Lake, span: list[dt.date], assets: Co
 def _land(endpoint: Endpoint, lake: Lake, span: list[dt.date], answer: dict, raw_name: str,
           assets: Collection[str], stats: RequestStats, accept_worse: bool) -> list[DayResult]:
     """Flatten a kept answer into each of its days and write them, unless a day would get worse."""
-    records = [record for page in answer["pages"] for record in endpoint.records(page)]
+    parts = _parts(answer)
+    records = [{**record, "_grouping": grouping} if grouping else record
+               for grouping, pages in parts for page in pages for record in endpoint.records(page)]
     first, last = dt.date.fromisoformat(answer["first"]), dt.date.fromisoformat(answer["last"])
     by_day: dict[dt.date, list[dict]] = {day: [] for day in span}
     for record in records:
@@ -190,7 +205,7 @@ def _land(endpoint: Endpoint, lake: Lake, span: list[dt.date], answer: dict, raw
             )
         if day in by_day:
             by_day[day].append(record)
-    last_page = answer["pages"][-1] if answer["pages"] else {}
+    last_page = next((pages[-1] for _, pages in reversed(parts) if pages), {})
     envelope = {key: last_page[key] for key in ENVELOPE if last_page.get(key) is not None}
     fetched_at = dt.datetime.fromisoformat(answer["fetched_at"])
     results = []

@@ -13,8 +13,8 @@ two minutes before midnight on New Year's Eve, so the run crosses both.
     .venv/bin/python -m claude_assets_tests.clock_matrix --at "2028-02-29 05:59:00" -k freshness
     .venv/bin/python -m claude_assets_tests.clock_matrix --tests claude_assets_tests/test_freshness.py
 
-The stories that start a dagster-daemon or a webserver run here too: gRPC alone keeps the real wall
-clock (clock/sitecustomize.py says why).
+The stories that start a dagster-daemon or a webserver run here too, at the instants marked in
+DAEMON: gRPC alone keeps the real wall clock (clock/sitecustomize.py says why).
 """
 
 from __future__ import annotations
@@ -72,12 +72,17 @@ CLOCK_TESTS = [
     "claude_assets_tests/test_organizations.py",
     "claude_assets_tests/test_official_examples.py",
     "claude_assets_tests/test_readme.py::test_the_walkthrough_works_as_written_against_the_emulator",
-    # the stories with a dagster-daemon and a webserver: automation, backfills from the UI, the deployment
+]
+# The stories with a dagster-daemon and a webserver (automation, backfills from the UI, the deployment):
+# about ten minutes an instant, so they run at the instants marked DAEMON, where their calendars and
+# crons turn: a weekend, a month's and a year's end and start, a leap day, and the crossing into a new year.
+DAEMON_TESTS = [
     "claude_assets_tests/test_backfill_cli.py",
     "claude_assets_tests/test_daemon_end_to_end.py",
     "claude_assets_tests/test_ui_graphql.py",
     "claude_assets_tests/test_deployment.py",
 ]
+DAEMON = {"2026-12-05 00:14:00", "2027-03-01 04:31:00", "2028-02-29 05:59:00", "2026-12-31 23:58:00"}
 def run_at(instant: str, tests: list[str], extra: list[str]) -> tuple[int, str, float]:
     """pytest with the clock at `instant` (and running on from there); (exit code, summary, seconds).
 
@@ -116,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     chosen = [(at, "as asked") for at in args.at] if args.at else INSTANTS
     failures = 0
     for instant, why in chosen:
-        tests = args.tests or CLOCK_TESTS
+        tests = args.tests or CLOCK_TESTS + (DAEMON_TESTS if instant in DAEMON else [])
         code, summary, seconds = run_at(instant, tests, pytest_args)
         failures += code != 0
         print(f"{instant} UTC  {'PASS' if code == 0 else 'FAIL'}  {summary}  ({seconds:.0f} s; {why})", flush=True)

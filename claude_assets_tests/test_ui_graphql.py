@@ -35,14 +35,18 @@ GROUPS = {
     "enterprise_user_cost": "enterprise_usage_cost",
     "enterprise_usage": "enterprise_usage_cost",
     "enterprise_cost": "enterprise_usage_cost",
+    "claude_usage": "usage_cost_analytics",
+    "claude_cost": "usage_cost_analytics",
     "claude_code_telemetry": "telemetry",
     "claude_code_user_daily": "claude_code_history",
     "org_daily_overview": "organization",
     "cost_reconciliation": "organization",
 }
 DERIVED = {"claude_code_user_daily", "org_daily_overview", "cost_reconciliation"}
+# what the joined history reads when every source has the day: the Usage and Cost Analytics API's per-actor rows
+# stand in for the legacy per-user reports
 USER_DAILY_INPUTS = {"claude_code_telemetry", "claude_code_usage", "claude_code_model_usage",
-                     "enterprise_user_activity", "enterprise_user_usage", "enterprise_user_cost"}
+                     "enterprise_user_activity", "claude_usage", "claude_cost"}
 # 30 days ending at D-3, the newest day engagement data exists: every calendar holds all of them.
 LAST = TODAY - dt.timedelta(days=3)
 DAYS = [LAST - dt.timedelta(days=n) for n in range(29, -1, -1)]

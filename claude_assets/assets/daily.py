@@ -17,18 +17,25 @@ import pandas as pd
 import pyarrow as pa
 
 from claude_assets import calendars
-from claude_assets.assets.raw import column_schema
+from claude_assets.assets.raw import column_schema, synced_assets
+from claude_assets.endpoints import ENDPOINTS
 from claude_assets.lake import Lake
 from claude_assets.organizations import DEFAULT, Organization
 from claude_assets.tables import Table
 
 Rows = pd.DataFrame | list[dict]
+ALL_RAW_ASSETS = {asset for endpoint in ENDPOINTS for asset in endpoint.assets}
 
 
 def read_day(lake: Lake, asset: str, day: dt.date) -> pd.DataFrame | None:
     """One day of an asset as a frame, or None if that day is not in the lake."""
     table = lake.read_day(asset, day)
     return None if table is None else table.to_pandas()
+
+
+def actor_rows(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    """One grouping of a Usage and Cost Analytics table (who spent it): the others add up to the same totals."""
+    return None if frame is None else frame[frame["grouping"] == "actor"]
 
 
 def write_day(
@@ -56,13 +63,19 @@ def derived_daily_asset(
     compute: Callable[[dt.date, dict[str, pd.DataFrame | None]], tuple[Rows, dict]],
     description: str,
     org: Organization = DEFAULT,
+    replaces: dict[str, tuple[str, ...]] | None = None,
 ) -> dg.AssetsDefinition:
-    """A daily asset of `org` whose day is `compute(day, inputs)` -> (rows, extra metadata)."""
+    """A daily asset of `org` whose day is `compute(day, inputs)` -> (rows, extra metadata).
+
+    `replaces` names inputs that, on a day they have, stand in for others (the Usage and Cost Analytics API
+    for the legacy reports): those are then not read, so `sources_used` says which one the day came from.
+    Inputs from endpoints the organization does not sync are never read (compute sees None)."""
     partitions_def = calendar.partitions_def()
     lake_resource = org.resource("lake")
+    readable = [asset for asset in inputs if asset not in ALL_RAW_ASSETS or asset in synced_assets(org)]
     spec = dg.AssetSpec(
         org.key(table.asset), group_name=group, description=description, kinds={"parquet", "pandas"},
-        partitions_def=partitions_def, deps=[org.key(asset) for asset in inputs], skippable=True,
+        partitions_def=partitions_def, deps=[org.key(asset) for asset in readable], skippable=True,
         metadata={"dagster/column_schema": column_schema(table), "natural_key": ", ".join(table.natural_key),
                   calendars.METADATA_KEY: calendar.name},
     )
@@ -78,7 +91,10 @@ def derived_daily_asset(
         lake: Lake = getattr(context.resources, lake_resource).get_lake()
         for key in context.partition_keys:
             day = dt.date.fromisoformat(key)
-            found = {asset: read_day(lake, asset, day) for asset in inputs}
+            found = {asset: read_day(lake, asset, day) if asset in readable else None for asset in inputs}
+            for better, older in (replaces or {}).items():
+                if found.get(better) is not None:
+                    found.update(dict.fromkeys(older))
             used = [asset for asset, frame in found.items() if frame is not None]
             if not used:
                 context.log.warning(f"{table.asset} {key}: none of its inputs is in the lake for this day; wrote it empty")

@@ -7,8 +7,9 @@ comes from the first source that covers it, in this order of precedence:
 1. `telemetry`: `claude_code_telemetry` has rows for the user that day;
 2. `claude_code_report`: the Claude Code Analytics report (Admin key), user_actor rows summed
    over terminals, tokens and estimated cost from its per-model breakdown;
-3. `enterprise_users`: the Enterprise users endpoint (Analytics key), tokens from the user usage
-   report and list cost from the user cost report (product `claude_code`).
+3. `enterprise_users`: the Enterprise users endpoint (Analytics key), with tokens and list cost
+   (product `claude_code`) from the Usage and Cost Analytics API (`claude_usage`, `claude_cost`,
+   grouped by actor) on the days it has, else from the legacy user usage and cost reports.
 
 `source` names the winner. Where telemetry and an API both cover a user-day, `<measure>_delta`
 is telemetry minus that API (the report if present, else the Enterprise numbers), so an analyst
@@ -25,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 
 from claude_assets import calendars
-from claude_assets.assets.daily import derived_daily_asset
+from claude_assets.assets.daily import actor_rows, derived_daily_asset
 from claude_assets.organizations import DEFAULT, Organization
 from claude_assets.tables import Column, Table, count, day, text
 
@@ -142,7 +143,13 @@ def join_day(day_: dt.date, telemetry: pd.DataFrame | None, report: pd.DataFrame
 
 
 INPUTS = ["claude_code_telemetry", "claude_code_usage", "claude_code_model_usage", "enterprise_user_activity",
-          "enterprise_user_usage", "enterprise_user_cost"]
+          "enterprise_user_usage", "enterprise_user_cost", "claude_usage", "claude_cost"]
+# On a day the Usage and Cost Analytics API has, its per-actor rows stand in for the legacy per-user reports.
+REPLACES = {"claude_usage": ("enterprise_user_usage",), "claude_cost": ("enterprise_user_cost",)}
+
+
+def _per_user_report(raw: dict[str, pd.DataFrame | None], new: str, legacy: str) -> pd.DataFrame | None:
+    return actor_rows(raw[new]) if raw[new] is not None else raw[legacy]
 
 
 def user_day(day_: dt.date, raw: dict[str, pd.DataFrame | None]) -> tuple[pd.DataFrame, dict]:
@@ -154,14 +161,16 @@ def user_day(day_: dt.date, raw: dict[str, pd.DataFrame | None]) -> tuple[pd.Dat
         telemetry_users(telemetry, accounts) if telemetry is not None and not telemetry.empty else None,
         report_users(raw["claude_code_usage"], raw["claude_code_model_usage"])
         if raw["claude_code_usage"] is not None else None,
-        enterprise_users(activity, raw["enterprise_user_usage"], raw["enterprise_user_cost"])
+        enterprise_users(activity, _per_user_report(raw, "claude_usage", "enterprise_user_usage"),
+                         _per_user_report(raw, "claude_cost", "enterprise_user_cost"))
         if activity is not None else None,
     )
     return frame, {f"rows_from_{s}": int((frame["source"] == s).sum()) for s in SOURCES}
 
 
 def build_user_daily(org: Organization = DEFAULT) -> dg.AssetsDefinition:
-    return derived_daily_asset(USER_DAILY, calendars.ENGAGEMENT, "claude_code_history", INPUTS, user_day, __doc__, org)
+    return derived_daily_asset(USER_DAILY, calendars.ENGAGEMENT, "claude_code_history", INPUTS, user_day, __doc__, org,
+                               replaces=REPLACES)
 
 
 claude_code_user_daily = build_user_daily()

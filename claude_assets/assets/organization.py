@@ -7,8 +7,10 @@ the sources it used.
 - `org_daily_overview`: one row per day: active users, seats, Claude Code totals, estimated
   versus billed cost.
 - `cost_reconciliation`: per day, user and model, Claude Code cost as estimated by telemetry
-  and by the Claude Code report, versus list and billed (post-discount) cost from the Enterprise
-  user cost report, with the variance.
+  and by the Claude Code report, versus list and billed (post-discount) cost, with the variance.
+
+Billed and list cost come from `claude_cost` (the Usage and Cost Analytics API) on the days it has,
+else from the legacy reports; `sources_used` and `cost_source` say which.
 """
 
 import datetime as dt
@@ -18,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 
 from claude_assets import calendars
-from claude_assets.assets.daily import derived_daily_asset
+from claude_assets.assets.daily import actor_rows, derived_daily_asset
 from claude_assets.organizations import DEFAULT, Organization
 from claude_assets.tables import Column, Table, count, day, text
 
@@ -40,6 +42,9 @@ OVERVIEW = Table(
         Column("enterprise_list_cost_usd", USD, description="Enterprise cost report, list price"),
         Column("enterprise_billed_cost_usd", USD, description="Enterprise cost report, post-discount"),
         Column("api_billed_cost_usd", USD, description="Admin cost report"),
+        Column("billed_cost_usd", USD, description="all usage, post-discount: claude_cost, else the legacy reports"),
+        Column("list_cost_usd", USD, description="all usage, list price: claude_cost, else the Enterprise cost report"),
+        text("cost_source", description="claude_cost, or the legacy reports the two totals came from"),
         text("sources", description="the assets this day was built from"),
     ),
 )
@@ -47,7 +52,7 @@ OVERVIEW = Table(
 RECONCILIATION = Table(
     asset="cost_reconciliation",
     description="One row per UTC day, user and model: Claude Code cost estimated (telemetry, Claude Code report) "
-    "vs list vs billed (Enterprise user cost report), with variance.",
+    "vs list vs billed (claude_cost, else the legacy Enterprise user cost report), with variance.",
     natural_key=("date", "email", "model"),
     keeps_extra=False,
     columns=(
@@ -67,6 +72,18 @@ def _sum(frame: pd.DataFrame | None, column: str, where: pd.Series | None = None
     return values.sum() if len(values) else 0
 
 
+def _cost_totals(raw: dict[str, pd.DataFrame | None]) -> dict:
+    """The day's billed and list cost of all usage: claude_cost where it has the day, else the legacy reports."""
+    if raw["claude_cost"] is not None:
+        cost = actor_rows(raw["claude_cost"])
+        return {"billed_cost_usd": _sum(cost, "amount_usd"), "list_cost_usd": _sum(cost, "list_amount_usd"),
+                "cost_source": "claude_cost"}
+    legacy = {name: raw[name] for name in ("enterprise_cost", "api_cost") if raw[name] is not None}
+    return {"billed_cost_usd": sum(_sum(f, "amount_usd") for f in legacy.values()) if legacy else None,
+            "list_cost_usd": _sum(raw["enterprise_cost"], "list_amount_usd"),
+            "cost_source": ", ".join(legacy) or None}
+
+
 def overview_row(day_: dt.date, raw: dict[str, pd.DataFrame | None]) -> dict:
     summaries, history = raw["enterprise_summaries"], raw["claude_code_user_daily"]
     first = summaries.iloc[0] if summaries is not None and len(summaries) else None
@@ -77,6 +94,7 @@ def overview_row(day_: dt.date, raw: dict[str, pd.DataFrame | None]) -> dict:
            "enterprise_list_cost_usd": _sum(raw["enterprise_cost"], "list_amount_usd"),
            "enterprise_billed_cost_usd": _sum(raw["enterprise_cost"], "amount_usd"),
            "api_billed_cost_usd": _sum(raw["api_cost"], "amount_usd"),
+           **_cost_totals(raw),
            "sources": ", ".join(a for a, f in raw.items() if f is not None)}
     for column, source in (("daily_active_users", "daily_active_users"), ("weekly_active_users", "weekly_active_users"),
                            ("monthly_active_users", "monthly_active_users"), ("assigned_seats", "assigned_seats"),
@@ -101,13 +119,14 @@ def _by_user_model(frame: pd.DataFrame | None, column: str, name: str, where=Non
 
 
 def reconciliation_rows(day_: dt.date, raw: dict[str, pd.DataFrame | None]) -> pd.DataFrame:
+    billed = actor_rows(raw["claude_cost"]) if raw["claude_cost"] is not None else raw["enterprise_user_cost"]
     parts = [
         _by_user_model(raw["claude_code_telemetry"], "cost_usd", "telemetry_estimated_usd",
                        lambda f: f["model"].notna()),
         _by_user_model(raw["claude_code_model_usage"], "estimated_cost_usd", "report_estimated_usd",
                        lambda f: f["actor_type"] == "user_actor"),
-        _by_user_model(raw["enterprise_user_cost"], "list_amount_usd", "list_usd", lambda f: f["product"] == "claude_code"),
-        _by_user_model(raw["enterprise_user_cost"], "amount_usd", "billed_usd", lambda f: f["product"] == "claude_code"),
+        _by_user_model(billed, "list_amount_usd", "list_usd", lambda f: f["product"] == "claude_code"),
+        _by_user_model(billed, "amount_usd", "billed_usd", lambda f: f["product"] == "claude_code"),
     ]
     frame = pd.concat(parts, axis=1).reset_index()
     if frame.empty:
@@ -124,7 +143,7 @@ def build_org_daily_overview(org: Organization = DEFAULT) -> dg.AssetsDefinition
     return derived_daily_asset(
         OVERVIEW, calendars.ENGAGEMENT, GROUP,
         ["enterprise_summaries", "claude_code_user_daily", "claude_code_model_usage", "claude_code_telemetry",
-         "enterprise_cost", "api_cost"],
+         "enterprise_cost", "api_cost", "claude_cost"],
         lambda day_, raw: ([overview_row(day_, raw)], {}),
         OVERVIEW.description,
         org,
@@ -134,10 +153,11 @@ def build_org_daily_overview(org: Organization = DEFAULT) -> dg.AssetsDefinition
 def build_cost_reconciliation(org: Organization = DEFAULT) -> dg.AssetsDefinition:
     return derived_daily_asset(
         RECONCILIATION, calendars.ENTERPRISE_USAGE_COST, GROUP,
-        ["claude_code_telemetry", "claude_code_model_usage", "enterprise_user_cost"],
+        ["claude_code_telemetry", "claude_code_model_usage", "enterprise_user_cost", "claude_cost"],
         lambda day_, raw: (reconciliation_rows(day_, raw), {}),
         RECONCILIATION.description,
         org,
+        replaces={"claude_cost": ("enterprise_user_cost",)},
     )
 
 

@@ -21,7 +21,8 @@ from pydantic import Field
 
 from claude_assets import calendars
 from claude_assets.checks import table_check_results, table_check_specs
-from claude_assets.endpoints import ENDPOINTS, Endpoint
+from claude_assets.client import MissingKeyError
+from claude_assets.endpoints import ENDPOINTS, LEGACY_NOTE, Endpoint
 from claude_assets.lake import Lake
 from claude_assets.organizations import DEFAULT, Organization
 from claude_assets.sync import DayResult, SyncReport, sync_days
@@ -70,20 +71,42 @@ def column_schema(table: Table) -> dg.TableSchema:
     )
 
 
+def key_kind(endpoint: Endpoint, org: Organization) -> str:
+    """The key an endpoint is asked with for `org`: its own, or the organization's choice where either works."""
+    return endpoint.key_kind.value if endpoint.key_kind else org.usage_cost_kind()
+
+
 def _description(endpoint: Endpoint, table: Table, org: Organization) -> str:
     calendar = endpoint.calendar
     history = f"; history from {calendar.floor}" if calendar.floor else ""
     window = f", last {calendar.window_days} days" if calendar.window_days else ""
+    legacy = f"\n\n{LEGACY_NOTE}" if endpoint.legacy else ""
     return (
-        f"{table.description}\n\nSource: {endpoint.api}, GET {endpoint.path}. Key: {org.key_env(endpoint.key_kind.value)}. "
+        f"{table.description}{legacy}\n\nSource: {endpoint.api}, GET {endpoint.path}. "
+        f"Key: {org.key_env(key_kind(endpoint, org))}. "
         f"Partitions: UTC days, newest D-{calendar.lag_days}{history}{window}. "
         f"Natural key: {', '.join(table.natural_key)}."
     )
 
 
+def _client(context: dg.AssetExecutionContext, endpoint: Endpoint, org: Organization, resource: str):
+    """The client of the endpoint's key; where either key works and neither is set, the error names both."""
+    try:
+        return getattr(context.resources, resource).get_client()
+    except MissingKeyError:
+        if endpoint.key_kind or org.usage_cost_key:
+            raise
+        raise MissingKeyError(
+            f"{endpoint.name} reads the Usage and Cost Analytics API, which takes either key, and neither is set. "
+            f"Set {org.analytics_key_env} (Claude Enterprise: an Analytics key with read:analytics, created at "
+            f"claude.ai -> Organization settings -> API) or {org.admin_key_env} (Claude Console: an Admin key, "
+            "Console -> Settings -> Admin keys) in the environment of the Dagster code location, and reload it."
+        ) from None
+
+
 def build_raw_asset(endpoint: Endpoint, org: Organization = DEFAULT) -> dg.AssetsDefinition:
     partitions_def = endpoint.calendar.partitions_def()
-    kind = endpoint.key_kind.value
+    kind = key_kind(endpoint, org)
     api_resource, lake_resource = org.resource(RESOURCE_FOR_KIND[kind]), org.resource("lake")
     specs = [
         dg.AssetSpec(
@@ -96,6 +119,7 @@ def build_raw_asset(endpoint: Endpoint, org: Organization = DEFAULT) -> dg.Asset
             metadata={
                 "endpoint": f"GET {endpoint.path}",
                 "api_key_env_var": org.key_env(kind),
+                **({"legacy": LEGACY_NOTE} if endpoint.legacy else {}),
                 calendars.METADATA_KEY: endpoint.calendar.name,
                 "natural_key": ", ".join(table.natural_key),
                 "dagster/column_schema": column_schema(table),
@@ -116,7 +140,7 @@ def build_raw_asset(endpoint: Endpoint, org: Organization = DEFAULT) -> dg.Asset
         pool=org.pool(kind),
     )
     def _sync(context: dg.AssetExecutionContext, config: SyncConfig):
-        client = None if config.rebuild_from_raw else getattr(context.resources, api_resource).get_client()
+        client = None if config.rebuild_from_raw else _client(context, endpoint, org, api_resource)
         lake = getattr(context.resources, lake_resource).get_lake()
         days = [dt.date.fromisoformat(key) for key in context.partition_keys]
         selected = [t.asset for t in endpoint.tables if org.key(t.asset) in context.selected_asset_keys]
@@ -267,8 +291,17 @@ class _Progress:
         )
 
 
+def synced_endpoints(org: Organization) -> list[Endpoint]:
+    """The endpoints `org` syncs: all, or all but the legacy usage and cost ones when it turned those off."""
+    return [e for e in ENDPOINTS if org.legacy_usage_cost or not e.legacy]
+
+
+def synced_assets(org: Organization) -> set[str]:
+    return {asset for endpoint in synced_endpoints(org) for asset in endpoint.assets}
+
+
 def build_raw_assets(org: Organization = DEFAULT) -> list[dg.AssetsDefinition]:
-    return [build_raw_asset(endpoint, org) for endpoint in ENDPOINTS]
+    return [build_raw_asset(endpoint, org) for endpoint in synced_endpoints(org)]
 
 
 raw_assets = build_raw_assets()

@@ -8,10 +8,12 @@
 
 It is a real HTTP server on loopback that speaks every endpoint of the API reference
 (shared/api-reference.md): the Claude Code Analytics report and Admin usage/cost reports
-(Admin key), and the Enterprise Analytics engagement and cost/usage endpoints (Analytics
-key), with the documented envelopes, cursors, lags, history floors, rate limits and errors,
-and the live-API behaviours peers recorded (field reports F1-F13, reference §8) where they
-differ from the docs.
+(Admin key), the Enterprise Analytics engagement and cost/usage endpoints (Analytics
+key), and the Usage and Cost Analytics API (`/analytics/usage` and `/analytics/cost`, beta
+header `anthropic-beta: analytics-usage-cost-2026-08-24`; either key), whose totals are the
+legacy Admin and Enterprise reports' together. It has the documented envelopes, cursors, lags,
+history floors, rate limits and errors, and the live-API behaviours peers recorded (field
+reports F1-F13, reference §8) where they differ from the docs.
 
 `EmulatorConfig` fields: `seed`, `users`; `rate_limit_per_minute` (Enterprise Analytics
 budget per organization, shared by its endpoints; 0 = off); `admin_rate_limit_per_minute`
@@ -19,16 +21,18 @@ budget per organization, shared by its endpoints; 0 = off); `admin_rate_limit_pe
 `admin_key` / `analytics_key` / `scopeless_key` (None = derived from the seed:
 `sk-ant-admin01-emu-<hex>`, `sk-ant-analytics-emu-<hex>` and `sk-ant-api03-emu-<hex>`; the
 scopeless key is valid but has no scopes: 403 `permission_error` on Enterprise paths, as the
-Admin key gets, and 401 on Admin paths); `now` (None = real UTC clock, or a timezone-aware
-datetime that freezes it); `analytics_access` (the Primary Owner's Access toggle; off = 404
-on every Enterprise path); `cursor_ttl_seconds` (older cursors get 410); `retry_after` on 429:
+Admin key gets outside the Usage and Cost Analytics API, and 401 on Admin paths); `now` (None =
+real UTC clock, or a timezone-aware datetime that freezes it); `analytics_access` (the Primary
+Owner's Access toggle; off = 404 to the Analytics key on every Enterprise path); `cursor_ttl_seconds` (older cursors get 410); `retry_after` on 429:
 "seconds" (default), "http-date" (the RFC 7231 date the budget refills) or "none" (True and
 False still mean "seconds" and "none"), and Admin 429s always carry an
 `anthropic-ratelimit-requests-reset` a few seconds in the past; `history_start` (first day of
 activity; default 400 days before today); `null_metric_blocks` (default True: /users sends
 about half of the metric blocks of products a user did not use as null instead of zeros);
 `claude_code_amounts` ("number", default, or "string": the Claude Code report's
-`estimated_cost.amount` as a decimal string).
+`estimated_cost.amount` as a decimal string); `usage_cost_amounts` ("string", default: decimal
+cents as the legacy cost reports, or "number": the Usage and Cost Analytics API's `amount` and
+`list_amount` as JSON numbers).
 
 `Emulator` gives `url`, `admin_key`, `analytics_key`, `scopeless_key`, `org` (the ground truth,
 see `claude_assets.emulator.org`), `faults` (see `faults.Faults`), `stats` (`stats.snapshot()`)

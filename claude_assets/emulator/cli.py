@@ -13,7 +13,7 @@ import sys
 import threading
 from datetime import date, datetime, timedelta
 
-from .config import CLAUDE_CODE_AMOUNTS, RETRY_AFTER_STYLES, EmulatorConfig
+from .config import CLAUDE_CODE_AMOUNTS, RETRY_AFTER_STYLES, USAGE_COST_AMOUNTS, EmulatorConfig
 from .faults import FAIL_STATUSES
 from .org import SyntheticOrg
 from .server import Emulator
@@ -47,6 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="/users sends about half of the blocks of unused products as null (default on)")
     parser.add_argument("--claude-code-amounts", choices=CLAUDE_CODE_AMOUNTS, default="number",
                         help="JSON type of the Claude Code report's estimated_cost.amount (default number)")
+    parser.add_argument("--usage-cost-amounts", choices=USAGE_COST_AMOUNTS, default="string",
+                        help="JSON type of the Usage and Cost Analytics API's amount and list_amount "
+                             "(default string: decimal cents)")
     parser.add_argument("--error-rate", type=float, default=0.0, help="fraction of API requests that fail (0-1)")
     parser.add_argument("--error-status", type=int, default=500, choices=FAIL_STATUSES,
                         help="status of --error-rate failures")
@@ -88,7 +91,7 @@ def main(args: argparse.Namespace) -> int:
         admin_key=args.admin_key, analytics_key=args.analytics_key, scopeless_key=args.scopeless_key,
         now=_parse_now(args.now), analytics_access=not args.access_off, cursor_ttl_seconds=args.cursor_ttl,
         retry_after=args.retry_after, null_metric_blocks=args.null_metric_blocks,
-        claude_code_amounts=args.claude_code_amounts,
+        claude_code_amounts=args.claude_code_amounts, usage_cost_amounts=args.usage_cost_amounts,
     )
     emu = Emulator(config, host=args.host, port=args.port)
     truth = None

@@ -11,6 +11,7 @@ ANALYTICS_KEY_PREFIX = "sk-ant-analytics-emu-"
 SCOPELESS_KEY_PREFIX = "sk-ant-api03-emu-"
 RETRY_AFTER_STYLES = ("seconds", "http-date", "none")
 CLAUDE_CODE_AMOUNTS = ("number", "string")
+USAGE_COST_AMOUNTS = ("string", "number")
 
 
 @dataclass
@@ -32,6 +33,7 @@ class EmulatorConfig:
     history_start: date | None = None
     null_metric_blocks: bool = True
     claude_code_amounts: str = "number"
+    usage_cost_amounts: str = "string"
 
     def __post_init__(self) -> None:
         if self.users < 1:
@@ -46,6 +48,8 @@ class EmulatorConfig:
             raise ValueError(f"retry_after must be one of {', '.join(RETRY_AFTER_STYLES)}")
         if self.claude_code_amounts not in CLAUDE_CODE_AMOUNTS:
             raise ValueError(f"claude_code_amounts must be one of {', '.join(CLAUDE_CODE_AMOUNTS)}")
+        if self.usage_cost_amounts not in USAGE_COST_AMOUNTS:
+            raise ValueError(f"usage_cost_amounts must be one of {', '.join(USAGE_COST_AMOUNTS)}")
 
     @property
     def resolved_admin_key(self) -> str:

@@ -53,6 +53,7 @@ class ApiUsage:
     cache_read: int
     output: int
     web_search: int
+    requests: int
 
 
 @dataclass(slots=True)
@@ -176,6 +177,7 @@ class SyntheticOrg:
                 uncached=uncached, cache_5m=int(uncached * 0.05), cache_1h=0,
                 cache_read=int(uncached * r.uniform(0.5, 2)), output=requests * r.randint(150, 600),
                 web_search=r.randint(0, requests // 20) if key.service_tier == "standard" else 0,
+                requests=requests,
             ))
         return items
 
@@ -183,7 +185,7 @@ class SyntheticOrg:
 def _api_usage(key_id, workspace_id, account_id, service_account_id, m) -> ApiUsage:
     return ApiUsage(key_id, workspace_id, account_id, service_account_id, m.model, "standard",
                     m.context_window, m.inference_geo, m.speed, m.input, m.cache_5m, m.cache_1h,
-                    m.cache_read, m.output, m.web_search)
+                    m.cache_read, m.output, m.web_search, m.requests)
 
 
 @lru_cache(maxsize=None)

@@ -4,8 +4,9 @@ Pipeline of an API request: fault switches (before auth: a 5xx, 429, drop, cut-o
 200 can hit any request) -> key check per endpoint family -> per-organization rate limit -> required
 headers -> handler. Keys: the Admin key, the Analytics key (`read:analytics`) and a valid key
 with no scopes; a known key lacking `read:analytics` gets 403 on Enterprise paths (field
-report F2). Control endpoints under `/_emulator/` need no key, never see faults and are not
-counted in stats:
+report F2), except that the Usage and Cost Analytics paths also take the Admin key. A call there
+spends the rate budget of its key's kind (Admin or Enterprise Analytics). Control endpoints under
+`/_emulator/` need no key, never see faults and are not counted in stats:
   GET  /_emulator/stats            counters (see `Stats.snapshot`)
   POST /_emulator/faults           arm switches, e.g. {"fail_next": {"count": 2, "status": 503}} or
                                    {"non_json_next": {"count": 1, "body": "", "content_type": "text/plain"}}
@@ -33,7 +34,7 @@ from .faults import Faults
 from .org import SyntheticOrg
 from .ratelimit import TokenBucket
 from .request import ApiRequest, ResultCache
-from .routes import ADMIN, ENGAGEMENT, ROUTES
+from .routes import ADMIN, ENGAGEMENT, ROUTES, USAGE_COST
 from .stats import Stats
 from .timeutil import rfc3339
 
@@ -122,35 +123,49 @@ class Emulator:
                 raise ApiError(401, _bad_key_message(kind, "an Admin API key (sk-ant-admin01-...)"))
         else:
             self._check_analytics_key(family, kind)
-        wait = self.buckets[ADMIN if family == ADMIN else "analytics"].take()
+        budget = self.budget(family, kind)
+        wait = self.buckets[budget].take()
         if wait is not None:
-            raise ApiError(429, DEFAULT_MESSAGES[429], self.rate_limit_headers(family, wait))
+            raise ApiError(429, DEFAULT_MESSAGES[429], self.rate_limit_headers(budget, wait))
         if family == ADMIN and not headers.get("anthropic-version"):
             raise ApiError(400, "The anthropic-version header is required (e.g. anthropic-version: 2023-06-01).")
 
+    @staticmethod
+    def budget(family: str, kind: str) -> str:
+        """The rate budget a call spends: the Admin API's on Admin paths and for the Admin key on
+        the Usage and Cost Analytics paths, the Enterprise Analytics one otherwise."""
+        return ADMIN if family == ADMIN or (family == USAGE_COST and kind == "admin") else "analytics"
+
     def _check_analytics_key(self, family: str, kind: str) -> None:
         """A known key without the scope is told which scope it lacks, before the access toggle
-        is consulted; unknown keys keep the family's documented rejection."""
+        is consulted; unknown keys keep the family's documented rejection. The Usage and Cost
+        Analytics API also takes the Admin key (reference §7.1)."""
+        either = family == USAGE_COST
+        if either and kind == "admin":
+            return
         if kind in KEY_SCOPES:
-            raise ApiError(403, f"Missing required scopes. Got: {KEY_SCOPES[kind]} Needed: ['read:analytics']")
+            needed = "['read:analytics']" + (" or an Admin API key" if either else "")
+            raise ApiError(403, f"Missing required scopes. Got: {KEY_SCOPES[kind]} Needed: {needed}")
         if kind != "analytics":
             if family == ENGAGEMENT:
                 raise ApiError(404, "Not found. The API key is missing, invalid, or lacks the read:analytics scope.")
-            raise ApiError(401, _bad_key_message(kind, "a Claude Enterprise Analytics API key (read:analytics)"))
+            wanted = "a Claude Enterprise Analytics API key (read:analytics)"
+            raise ApiError(401, _bad_key_message(kind, "an Admin API key or " + wanted if either else wanted))
         if not self.faults.analytics_access:
             raise ApiError(404, "Not found. Analytics API access is turned off for this organization; "
                                 "the Primary Owner can enable it in the organization's API settings.")
 
-    def rate_limit_headers(self, family: str, seconds: int) -> dict[str, str]:
+    def rate_limit_headers(self, budget: str, seconds: int) -> dict[str, str]:
         """`retry-after` in the configured style (seconds, or the HTTP date the budget refills);
-        Admin 429s also carry a requests-reset that has already passed, as live ones often do."""
+        429s of the Admin budget also carry a requests-reset that has already passed, as live
+        ones often do."""
         wall = datetime.now(timezone.utc)
         headers = {}
         if self.config.retry_after == "seconds":
             headers["retry-after"] = str(seconds)
         elif self.config.retry_after == "http-date":
             headers["retry-after"] = format_datetime(_whole_second_after(wall + timedelta(seconds=seconds)), usegmt=True)
-        if family == ADMIN:
+        if budget == ADMIN:
             headers["anthropic-ratelimit-requests-reset"] = rfc3339(wall.replace(microsecond=0) - STALE_RESET)
         return headers
 
@@ -244,10 +259,10 @@ class _Handler(BaseHTTPRequestHandler):
         request_id = new_request_id()
         pairs = parse_qsl(parts.query, keep_blank_values=True)
         kind = emu.key_kind(self.headers.get("x-api-key"))
-        status = self._api(method, path, pairs, request_id)
+        status = self._api(method, path, pairs, request_id, kind)
         emu.stats.record(path, kind, status, time.perf_counter() - started)
 
-    def _api(self, method: str, path: str, pairs: list, request_id: str) -> int:
+    def _api(self, method: str, path: str, pairs: list, request_id: str, kind: str) -> int:
         emu = self.server.emulator
         if path not in ROUTES:
             return self._send_error(ApiError(404, f"Not found: no endpoint at {path}."), request_id)
@@ -260,7 +275,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault and fault.kind == "expire_cursor":
             return self._send_error(ApiError(410, f"The `page` cursor has expired. {RESTART}"), request_id)
         if fault and fault.kind == "rate_limit":
-            headers = emu.rate_limit_headers(ROUTES[path][0], fault.retry_after)
+            headers = emu.rate_limit_headers(emu.budget(ROUTES[path][0], kind), fault.retry_after)
             return self._send_error(ApiError(429, DEFAULT_MESSAGES[429], headers), request_id)
         if fault and fault.kind == "fail":
             return self._send_error(ApiError(fault.status, DEFAULT_MESSAGES[fault.status]), request_id)
