@@ -73,6 +73,11 @@ def table(lakes, org: str, asset: str) -> pd.DataFrame:
     return Lake(str(lakes / org)).read_asset(asset).to_pandas()
 
 
+def legacy_reports(lakes, admin: str, enterprise: str) -> pd.DataFrame:
+    """The organization's legacy reports of one kind: the Console's (which has no product) and the seats'."""
+    return pd.concat([table(lakes, "console", admin).assign(product=None), table(lakes, "enterprise", enterprise)])
+
+
 def per_day(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return frame.groupby(BY, dropna=False)[columns].sum().sort_index()
 
@@ -121,9 +126,7 @@ def test_a_request_never_groups_by_more_than_five_dimensions(month):
 def test_usage_per_day_model_and_product_equals_the_legacy_reports(month, org):
     lakes, _, _ = month
     usage = table(lakes, org, "claude_usage")
-    legacy = pd.concat([table(lakes, "console", "api_messages_usage").assign(product=None),
-                        table(lakes, "enterprise", "enterprise_usage")])
-    expected = per_day(legacy, TOKENS)
+    expected = per_day(legacy_reports(lakes, "api_messages_usage", "enterprise_usage"), TOKENS)
     assert expected.to_numpy().sum() > 0
     for grouping, rows in usage.groupby("grouping"):
         pd.testing.assert_frame_equal(per_day(rows, TOKENS), expected, check_dtype=False, obj=f"grouping {grouping}")
@@ -133,9 +136,7 @@ def test_usage_per_day_model_and_product_equals_the_legacy_reports(month, org):
 def test_cost_per_day_model_and_product_equals_the_legacy_reports_to_the_cent(month, org):
     lakes, _, _ = month
     cost = table(lakes, org, "claude_cost")
-    legacy = pd.concat([table(lakes, "console", "api_cost").assign(product=None),
-                        table(lakes, "enterprise", "enterprise_cost")])
-    expected = per_day(legacy, ["amount_cents"])["amount_cents"]
+    expected = per_day(legacy_reports(lakes, "api_cost", "enterprise_cost"), ["amount_cents"])["amount_cents"]
     assert isinstance(cost["amount_cents"].dropna().iloc[0], Decimal), "money stays exact"
     for grouping, rows in cost.groupby("grouping"):
         got = per_day(rows, ["amount_cents"])["amount_cents"]

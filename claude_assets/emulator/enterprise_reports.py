@@ -67,8 +67,9 @@ class Scope:
         return floor_to(self.as_of, timedelta(hours=1)) - REFRESH_LAG
 
 
-def _scope(q: Query, as_of: datetime, snap: timedelta, cost: bool, grid: bool = False) -> Scope:
-    """`grid`: the range is cut into buckets of `snap`, so an explicit end must lie on their grid."""
+def checked_start(q: Query, as_of: datetime) -> datetime:
+    """`starting_at`, refused before the floor, beyond the 365-day window or in the future (shared with
+    the Usage and Cost Analytics API, which has the same history)."""
     start = q.instant("starting_at", required=True)
     if start < FIRST_INSTANT:
         raise invalid("starting_at must not be before 2026-01-01T00:00:00Z; no cost or usage data exists earlier.")
@@ -76,6 +77,12 @@ def _scope(q: Query, as_of: datetime, snap: timedelta, cost: bool, grid: bool = 
         raise invalid(f"starting_at must be within the last 365 days (not before {rfc3339(as_of - HISTORY)}).")
     if start >= as_of:
         raise invalid("starting_at is in the future.")
+    return start
+
+
+def _scope(q: Query, as_of: datetime, snap: timedelta, cost: bool, grid: bool = False) -> Scope:
+    """`grid`: the range is cut into buckets of `snap`, so an explicit end must lie on their grid."""
+    start = checked_start(q, as_of)
     end = q.instant("ending_at")
     if end is None:
         end = min(as_of, start + MAX_RANGE)

@@ -24,7 +24,7 @@ from functools import lru_cache, partial
 
 from . import buckets, catalog, money
 from .admin_reports import DELAY
-from .enterprise_reports import FIRST_INSTANT, HISTORY, MAX_RANGE, REFRESH_LAG
+from .enterprise_reports import MAX_RANGE, REFRESH_LAG, checked_start
 from .errors import invalid
 from .params import Query
 from .request import ApiRequest
@@ -115,13 +115,7 @@ def _watermark(as_of: datetime) -> datetime:
 
 
 def _parse(q: Query, as_of: datetime, cost: bool) -> _Ask:
-    start = q.instant("starting_at", required=True)
-    if start < FIRST_INSTANT:
-        raise invalid("starting_at must not be before 2026-01-01T00:00:00Z; no cost or usage data exists earlier.")
-    if start < as_of - HISTORY:
-        raise invalid(f"starting_at must be within the last 365 days (not before {rfc3339(as_of - HISTORY)}).")
-    if start >= as_of:
-        raise invalid("starting_at is in the future.")
+    start = checked_start(q, as_of)
     width_name = q.choice("time_bucket_width", WIDTHS)
     width = buckets.WIDTHS[width_name] if width_name else None
     end = q.instant("ending_at")
