@@ -1,7 +1,11 @@
 """Reading Claude Code OpenTelemetry metrics as an OpenTelemetry Collector's file exporter writes them.
 
-Input: JSON Lines files (also rotated and `.gz` ones), one export batch per line holding
-`resourceMetrics` (API reference §4.5). Output: per UTC day and (user, model, terminal), the
+Input: every file in the folder that holds OTLP JSON lines, whatever a Collector named it (`.jsonl`,
+`.ndjson`, `.log`, no extension, rotated names), gzipped or not (told by its first bytes, not its
+name); one export batch per line (API reference §4.5). Lines of events (`resourceLogs`) may share a
+file with the metrics: they are counted apart, never as bad lines. A file that cannot be read (a
+corrupt `.gz`, a permission) is named and counted, what it held before the damage is kept, and the
+other files are still read; a file that is not OTLP at all (a README) is named and left alone. Output: per UTC day and (user, model, terminal), the
 same measures the Claude Code Analytics report has, so the two can be joined.
 
 - Delta points (Claude Code's default) are summed. Cumulative points are read per series
@@ -14,6 +18,7 @@ same measures the Claude Code Analytics report has, so the two can be joined.
   points with neither are kept under the identity `unattributed`, never dropped.
 - A line that is not valid OTLP/JSON (truncated by a crash, garbage) is skipped and counted,
   and the first few are quoted with file and line number; the rest of the file is still read.
+  A point without `timeUnixNano` is skipped and counted alone; the rest of its line counts.
 - `sessions` counts `session.count` points whose `start_type` is `fresh` (or absent): the
   report's distinct sessions started; resumes are counted apart.
 """
@@ -24,7 +29,9 @@ import dataclasses
 import datetime as dt
 import gzip
 import json
+import os
 import re
+import zlib
 from typing import Any, Iterable, Iterator
 
 import fsspec
@@ -63,7 +70,11 @@ class ReadReport:
     lines: int = 0
     bad_lines: int = 0
     bad_line_examples: list[str] = dataclasses.field(default_factory=list)
+    event_lines: int = 0  # `resourceLogs` batches (Claude Code's events), not metrics
+    unreadable_files: list[str] = dataclasses.field(default_factory=list)  # "path: error", kept up to the damage
+    not_telemetry_files: list[str] = dataclasses.field(default_factory=list)  # files that are not OTLP JSON lines
     points: int = 0
+    points_without_time: int = 0
     ignored_points: int = 0  # metrics or attribute values this version does not map
     cumulative_resets: int = 0
     series: int = 0
@@ -91,7 +102,7 @@ def telemetry_files(fs, root: str, since: dt.datetime | None, now: dt.datetime |
     writer whose clock is behind ours never has a file skipped, and the filter never skips more
     than a plain comparison would.
     """
-    paths = sorted(p for p in fs.find(root) if re.search(r"\.jsonl?(\.gz)?$", p))
+    paths = sorted(p for p in fs.find(root) if not os.path.basename(p).startswith("."))
     if since is None:
         return paths
     modified = {path: _modified(fs, path) for path in paths}
@@ -139,8 +150,9 @@ def _points(batch: dict) -> Iterator[tuple[str, int, dict, int, int, float]]:
                 temporality = int(data.get("aggregationTemporality", 1))
                 for point in data.get("dataPoints") or ():
                     attributes = {**resource, **_attributes(point.get("attributes"))}
+                    time = point.get("timeUnixNano")
                     yield (metric["name"], temporality, attributes, int(point.get("startTimeUnixNano", 0)),
-                           int(point["timeUnixNano"]), _value(point))
+                           int(time) if time is not None else None, _value(point))
 
 
 def _identity(attributes: dict) -> tuple:
@@ -164,32 +176,34 @@ def read_telemetry(fs, paths: Iterable[str], days: set[dt.date] | None = None) -
             row[column] = row.get(column, 0.0) + amount
 
     for path in paths:
-        report.files += 1
-        with fs.open(path, "rb") as raw:
-            handle = gzip.open(raw) if path.endswith(".gz") else raw
-            for number, line in enumerate(handle, 1):
-                report.bytes += len(line)
-                report.lines += 1
-                if not line.strip():
+        for number, line in _lines(fs, path, report):
+            report.bytes += len(line)
+            report.lines += 1
+            try:
+                batch = json.loads(line)
+                if "resourceLogs" in batch and "resourceMetrics" not in batch:
+                    report.event_lines += 1
                     continue
-                try:
-                    points = list(_points(json.loads(line)))
-                except (ValueError, KeyError, TypeError, AttributeError) as exc:
-                    report.bad(f"{path}:{number}", type(exc).__name__, line.decode("utf-8", "replace"))
+                points = list(_points(batch))
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                report.bad(f"{path}:{number}", type(exc).__name__, line.decode("utf-8", "replace"))
+                continue
+            for name, temporality, attributes, start, time, value in points:
+                report.points += 1
+                if time is None:
+                    report.points_without_time += 1
                     continue
-                for name, temporality, attributes, start, time, value in points:
-                    report.points += 1
-                    measure = MEASURES.get(name)
-                    column = measure(attributes) if measure else None
-                    if column is None:
-                        report.ignored_points += 1
-                        continue
-                    identity = _identity(attributes)
-                    if temporality == 2:
-                        series = (column, identity, tuple(sorted(attributes.items())), start)
-                        cumulative.setdefault(series, []).append((time, value))
-                    else:
-                        add(day_of(time), identity, column, value)
+                measure = MEASURES.get(name)
+                column = measure(attributes) if measure else None
+                if column is None:
+                    report.ignored_points += 1
+                    continue
+                identity = _identity(attributes)
+                if temporality == 2:
+                    series = (column, identity, tuple(sorted(attributes.items())), start)
+                    cumulative.setdefault(series, []).append((time, value))
+                else:
+                    add(day_of(time), identity, column, value)
     for (column, identity, _, _), points in cumulative.items():
         report.series += 1
         previous = 0.0
@@ -209,6 +223,31 @@ def read_telemetry(fs, paths: Iterable[str], days: set[dt.date] | None = None) -
             row[column] = amount if column.endswith(("_usd", "_s")) else int(round(amount))
         rows.append(row)
     return rows, report
+
+
+def _lines(fs, path: str, report: ReadReport) -> Iterator[tuple[int, bytes]]:
+    """(line number, line) of a file's non-empty lines, gunzipped if its first bytes say gzip.
+
+    A file whose first line is not a JSON object is listed as not telemetry and not read; a file
+    that breaks while being read is listed as unreadable, and the lines before the break stand."""
+    try:
+        with fs.open(path, "rb") as raw:
+            gzipped = raw.read(2) == b"\x1f\x8b"
+            raw.seek(0)
+            handle = gzip.open(raw) if gzipped else raw
+            first = True
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                if first:
+                    first = False
+                    if not line.lstrip().startswith(b"{"):
+                        report.not_telemetry_files.append(path)
+                        return
+                    report.files += 1
+                yield number, line
+    except (OSError, EOFError, zlib.error) as exc:
+        report.unreadable_files.append(f"{path}: {type(exc).__name__}: {exc}")
 
 
 def open_telemetry_dir(url: str):

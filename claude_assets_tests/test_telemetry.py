@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
+import json
 
 import dagster as dg
 import pytest
@@ -169,3 +171,45 @@ def test_files_from_a_writer_whose_clock_is_behind_ours_are_still_read(tmp_path)
     since = dt.datetime(2026, 3, 15, tzinfo=dt.timezone.utc)
     found = telemetry_files(fsspec.filesystem("file"), str(tmp_path), since, now)
     assert [os.path.basename(p) for p in found] == ["metrics.jsonl"], "the active file is read, the old one skipped"
+
+
+def test_files_as_collectors_name_and_break_them_are_read_or_named(tmp_path):
+    """Any extension, rotated and gzipped files are read; a corrupt archive or a README is named, not fatal."""
+    lines, truth = known_day_of_work(AggregationTemporality.DELTA)
+    otel = tmp_path / "otel"
+    otel.mkdir()
+    (otel / "metrics.ndjson").write_text(lines[0])
+    (otel / "metrics").write_text(lines[1])  # the exporter's `path` with no extension
+    (otel / "otel.log").write_text(lines[2] + '{"resourceLogs": [{"scopeLogs": []}]}\n')  # metrics and events in one file
+    (otel / "metrics-2026-11-30T10-00-00.000.json.gz").write_bytes(gzip.compress(lines[3].encode()))
+    (otel / "metrics-2026-11-29T10-00-00.000.json.gz").write_bytes(b"\x1f\x8b\x08\x00 damaged on the disk")
+    (otel / "README.txt").write_text("Collector output lives here.\n")
+    (otel / ".metrics.jsonl.swp").write_text("editor swap file")
+
+    result = materialize_telemetry(otel, tmp_path / "lake", [D1, D2])
+    assert result.success
+    metadata = next(e for e in result.all_events
+                    if e.event_type_value == "ASSET_OBSERVATION").event_specific_data.asset_observation.metadata
+    assert metadata["read/bad_lines"].value == 0, "an events line is not a bad metrics line"
+    assert metadata["read/event_lines"].value == 1
+    [unreadable] = metadata["read/unreadable_file_list"].value
+    assert "2026-11-29" in unreadable
+    assert [p.rsplit("/", 1)[-1] for p in metadata["read/not_telemetry_file_list"].value] == ["README.txt"]
+    for day, expected in truth.items():
+        assert totals(tmp_path / "lake", day)["commits"].sum() == expected["commits"], day
+    assert totals(tmp_path / "lake", D1)["output_tokens"].sum() == truth[D1]["output_tokens"]
+
+
+def test_a_point_without_a_time_costs_only_itself(tmp_path):
+    lines, truth = known_day_of_work(AggregationTemporality.DELTA)
+    batch = json.loads(lines[0])
+    points = [p for rm in batch["resourceMetrics"] for sm in rm["scopeMetrics"] for m in sm["metrics"]
+              if m["name"] == "claude_code.session.count" for p in m["sum"]["dataPoints"]]
+    del points[0]["timeUnixNano"]
+    (tmp_path / "otel").mkdir()
+    (tmp_path / "otel" / "metrics.jsonl").write_text(json.dumps(batch) + "\n" + "".join(lines[1:]))
+    result = materialize_telemetry(tmp_path / "otel", tmp_path / "lake", [D1, D2])
+    assert result.success
+    day = totals(tmp_path / "lake", D1)
+    assert day["sessions"].sum() == 0 and day["commits"].sum() == truth[D1]["commits"]
+    assert day["output_tokens"].sum() == truth[D1]["output_tokens"], "the rest of the line still counts"

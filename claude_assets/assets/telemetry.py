@@ -83,6 +83,11 @@ def read_into_lake(context, days: list[dt.date], base_dir: str, lake: Lake, org:
     rows, report = read_telemetry(fs, paths, set(days))
     for example in report.bad_line_examples:
         context.log.warning(f"skipped a line that is not OTLP/JSON: {example}")
+    for unreadable in report.unreadable_files:
+        context.log.warning(f"could not read all of a telemetry file; kept its lines before the damage and read the "
+                            f"others: {unreadable}")
+    if report.not_telemetry_files:
+        context.log.info(f"left alone files that are not OTLP JSON lines: {', '.join(report.not_telemetry_files)}")
     by_day: dict[dt.date, list[dict]] = {d: [] for d in days}
     for row in rows:
         by_day[row["date"]].append(row)
@@ -93,14 +98,19 @@ def read_into_lake(context, days: list[dt.date], base_dir: str, lake: Lake, org:
         findings[d] = day_findings(TELEMETRY_TABLE, written)
     summary = {
         "files": report.files, "megabytes": round(report.bytes / 2**20, 2), "lines": report.lines,
-        "bad_lines": report.bad_lines, "points": report.points, "ignored_points": report.ignored_points,
+        "bad_lines": report.bad_lines, "event_lines": report.event_lines,
+        "unreadable_files": len(report.unreadable_files), "not_telemetry_files": len(report.not_telemetry_files),
+        "points": report.points, "points_without_time": report.points_without_time,
+        "ignored_points": report.ignored_points,
         "cumulative_series": report.series, "cumulative_resets": report.cumulative_resets,
     }
     context.log.info(f"claude_code_telemetry: {summary}")
     yield dg.AssetObservation(
         asset_key=org.key(TELEMETRY_TABLE.asset),
         metadata={**{f"read/{k}": v for k, v in summary.items()},
-                  "read/bad_line_examples": dg.MetadataValue.json(report.bad_line_examples)},
+                  "read/bad_line_examples": dg.MetadataValue.json(report.bad_line_examples),
+                  "read/unreadable_file_list": dg.MetadataValue.json(report.unreadable_files),
+                  "read/not_telemetry_file_list": dg.MetadataValue.json(report.not_telemetry_files)},
     )
     yield dg.MaterializeResult(asset_key=org.key(TELEMETRY_TABLE.asset),
                                check_results=table_check_results(TELEMETRY_TABLE, findings, org))
