@@ -19,6 +19,7 @@ import dagster as dg
 import yaml
 
 from claude_assets.client import DEFAULT_BASE_URL
+from claude_assets.telemetry import DEFAULT_IDENTITY_ATTRIBUTES
 
 CONFIG_ENV_VAR = "CLAUDE_ASSETS_ORGANIZATIONS"
 KEY_KINDS = ("admin", "analytics")
@@ -47,6 +48,10 @@ class Organization:
     # (Claude Enterprise) or "admin" (Claude Console). Unset: the Analytics key when its variable is set, else the Admin key.
     usage_cost_key: Optional[str] = None
     legacy_usage_cost: bool = True  # also sync the six legacy usage and cost endpoints
+    # The attributes naming the person behind clients that send no e-mail (API key, Bedrock, Vertex, Foundry),
+    # set through OTEL_RESOURCE_ATTRIBUTES; tried after user.email and the account ids, before user.id.
+    telemetry_identity_attributes: tuple[str, ...] = DEFAULT_IDENTITY_ATTRIBUTES
+    telemetry_organization_id: Optional[str] = None  # keep only this organization.id's telemetry (default: all)
 
     def __post_init__(self) -> None:
         if self.usage_cost_key not in (None, *KEY_KINDS):
@@ -99,14 +104,23 @@ def from_environment() -> Organization:
         analytics_requests_per_minute=float(env.get("CLAUDE_ASSETS_ANALYTICS_REQUESTS_PER_MINUTE") or 60),
         usage_cost_key=(env.get("CLAUDE_ASSETS_USAGE_COST_KEY") or "").strip().lower() or None,
         legacy_usage_cost=(env.get("CLAUDE_ASSETS_LEGACY_USAGE_COST") or "on").strip().lower() not in _OFF,
+        telemetry_identity_attributes=_names(env.get("CLAUDE_ASSETS_TELEMETRY_IDENTITY_ATTRIBUTES"))
+        or DEFAULT_IDENTITY_ATTRIBUTES,
+        telemetry_organization_id=(env.get("CLAUDE_ASSETS_TELEMETRY_ORGANIZATION_ID") or "").strip() or None,
     )
+
+
+def _names(value: Optional[str]) -> tuple[str, ...]:
+    """`enduser.id, team.member` -> ("enduser.id", "team.member")."""
+    return tuple(name.strip() for name in (value or "").split(",") if name.strip())
 
 
 _FIELDS = {"admin_api_key_env": "admin_key_env", "analytics_api_key_env": "analytics_key_env",
            "data_dir": "data_dir", "telemetry_dir": "telemetry_dir", "base_url": "base_url",
            "admin_requests_per_minute": "admin_requests_per_minute",
            "analytics_requests_per_minute": "analytics_requests_per_minute", "usage_cost_key": "usage_cost_key",
-           "legacy_usage_cost": "legacy_usage_cost"}
+           "legacy_usage_cost": "legacy_usage_cost", "telemetry_identity_attributes": "telemetry_identity_attributes",
+           "telemetry_organization_id": "telemetry_organization_id"}
 
 
 def parse(text: str, source: str = "the organizations file") -> list[Organization]:
@@ -135,6 +149,9 @@ def parse(text: str, source: str = "the organizations file") -> list[Organizatio
         if not isinstance(settings.get("legacy_usage_cost", True), bool):
             raise OrganizationsConfigError(f"{where}: legacy_usage_cost is true or false.")
         values = {_FIELDS[k]: v for k, v in settings.items()}
+        if "telemetry_identity_attributes" in values:
+            names = values["telemetry_identity_attributes"]
+            values["telemetry_identity_attributes"] = _names(names) if isinstance(names, str) else tuple(names)
         values.setdefault("admin_key_env", f"{name.upper()}_ANTHROPIC_ADMIN_API_KEY")
         values.setdefault("analytics_key_env", f"{name.upper()}_ANTHROPIC_ANALYTICS_API_KEY")
         values.setdefault("telemetry_dir", f"{DEFAULT.telemetry_dir}/{name}")

@@ -14,13 +14,19 @@ same measures the Claude Code Analytics report has, so the two can be joined.
   counting from 0.
 - A point belongs to the UTC day of its `timeUnixNano`, even when its interval started the day
   before: an interval cannot be split exactly, and the end is when the client counted it.
-- Users are matched by e-mail, lowercased (clients send it as typed), else by account id;
-  points with neither are kept under the identity `unattributed`, never dropped.
+- Each point is attributed to the first identity it carries, and the row says which
+  (`identity_source`): `user.email` (lowercased: clients send it as typed), `user.account_id`,
+  `user.account_uuid`, then the resource attributes an organization names for the person behind
+  API-key, Bedrock, Vertex and Foundry clients (by default `enduser.id`, as Anthropic advises),
+  then `user.id` (a random id per install) as an identity of its own. Only a point with none of
+  these is `unattributed`, and none is ever dropped. `organization.id` and `service.version` are
+  kept on every row, so another organization's clients or an old client version can be told apart.
 - A line that is not valid OTLP/JSON (truncated by a crash, garbage) is skipped and counted,
   and the first few are quoted with file and line number; the rest of the file is still read.
   A point without `timeUnixNano` is skipped and counted alone; the rest of its line counts.
 - `sessions` counts `session.count` points whose `start_type` is `fresh` (or absent): the
-  report's distinct sessions started; resumes are counted apart.
+  report's distinct sessions started; resumes are counted apart, and `agents_view` (the
+  `claude agents` dashboard, "not a conversational session") not at all.
 """
 
 from __future__ import annotations
@@ -45,8 +51,9 @@ UNATTRIBUTED = "unattributed"
 _TOKEN_TYPES = {"input": "input_tokens", "output": "output_tokens", "cacheRead": "cache_read_tokens",
                 "cacheCreation": "cache_creation_tokens"}
 _DECISIONS = {"accept": "edit_accepted", "reject": "edit_rejected"}
+_SESSION_STARTS = {"fresh": "sessions", "agents_view": None}  # resume, continue and any newer kind: resumes
 MEASURES: dict[str, Any] = {
-    "claude_code.session.count": lambda a: "sessions" if a.get("start_type", "fresh") == "fresh" else "session_resumes",
+    "claude_code.session.count": lambda a: _SESSION_STARTS.get(a.get("start_type", "fresh"), "session_resumes"),
     "claude_code.lines_of_code.count": lambda a: {"added": "lines_added", "removed": "lines_removed"}.get(a.get("type")),
     "claude_code.commit.count": lambda a: "commits",
     "claude_code.pull_request.count": lambda a: "pull_requests",
@@ -58,7 +65,10 @@ MEASURES: dict[str, Any] = {
 MEASURE_COLUMNS = ("sessions", "session_resumes", "lines_added", "lines_removed", "commits", "pull_requests",
                    "edit_accepted", "edit_rejected", "input_tokens", "output_tokens", "cache_read_tokens",
                    "cache_creation_tokens", "cost_usd", "active_time_user_s", "active_time_cli_s")
-KEY_COLUMNS = ("date", "email", "account_id", "model", "terminal_type")
+KEY_COLUMNS = ("date", "identity_source", "identity", "email", "account_id", "model", "terminal_type",
+               "organization_id", "service_version")
+DEFAULT_IDENTITY_ATTRIBUTES = ("enduser.id",)
+_ACCOUNT_ATTRIBUTES = ("user.account_id", "user.account_uuid")
 
 
 @dataclasses.dataclass
@@ -75,6 +85,9 @@ class ReadReport:
     not_telemetry_files: list[str] = dataclasses.field(default_factory=list)  # files that are not OTLP JSON lines
     points: int = 0
     points_without_time: int = 0
+    points_by_identity_source: dict[str, int] = dataclasses.field(default_factory=dict)
+    points_by_organization: dict[str, int] = dataclasses.field(default_factory=dict)  # organization.id -> points
+    other_organization_points: int = 0  # left out: another organization's clients sent to the same Collector
     ignored_points: int = 0  # metrics or attribute values this version does not map
     cumulative_resets: int = 0
     series: int = 0
@@ -155,17 +168,40 @@ def _points(batch: dict) -> Iterator[tuple[str, int, dict, int, int, float]]:
                            int(time) if time is not None else None, _value(point))
 
 
-def _identity(attributes: dict) -> tuple:
-    email = attributes.get("user.email")
-    account = attributes.get("user.account_id")
-    model = normalize_model(attributes.get("model"))
-    return (email.strip().lower() if isinstance(email, str) and email.strip() else None,
-            account if isinstance(account, str) and account else None,
-            model, attributes.get("terminal.type"))
+def _text(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-def read_telemetry(fs, paths: Iterable[str], days: set[dt.date] | None = None) -> tuple[list[dict], ReadReport]:
-    """Rows of measures per (date, email, account id, model, terminal) for `days` (all days if None)."""
+def _person(value: str) -> str:
+    """An e-mail is matched case-insensitively; any other id is kept as sent."""
+    return value.lower() if "@" in value else value
+
+
+def _identity(attributes: dict, identity_attributes: tuple[str, ...]) -> tuple:
+    """The row key of a point: (identity source, identity, e-mail, account id, model, terminal, organization, version)."""
+    email = _text(attributes.get("user.email"))
+    account = _text(attributes.get("user.account_id")) or _text(attributes.get("user.account_uuid"))
+    source, identity = "unattributed", UNATTRIBUTED
+    for name in ("user.email", *_ACCOUNT_ATTRIBUTES, *identity_attributes, "user.id"):
+        value = _text(attributes.get(name))
+        if value:
+            source, identity = name, _person(value)
+            break
+    if email is None and "@" in identity:
+        email = identity  # an `enduser.id` that is an e-mail joins the person's other sources by it
+    return (source, identity, email.lower() if email else None, account, normalize_model(attributes.get("model")),
+            attributes.get("terminal.type"), _text(attributes.get("organization.id")),
+            _text(attributes.get("service.version")))
+
+
+def read_telemetry(fs, paths: Iterable[str], days: set[dt.date] | None = None,
+                   identity_attributes: tuple[str, ...] = DEFAULT_IDENTITY_ATTRIBUTES,
+                   organization_id: str | None = None) -> tuple[list[dict], ReadReport]:
+    """Rows of measures per `KEY_COLUMNS` for `days` (all days if None).
+
+    `identity_attributes`: the attributes that name the person behind clients that send no e-mail or
+    account (after those, before `user.id`). `organization_id`: keep only points of this organization
+    (and points that name none); by default every organization's points are kept, and counted per id."""
     report = ReadReport()
     totals: dict[tuple, dict[str, float]] = {}
     cumulative: dict[tuple, list[tuple[int, float]]] = {}
@@ -193,12 +229,19 @@ def read_telemetry(fs, paths: Iterable[str], days: set[dt.date] | None = None) -
                 if time is None:
                     report.points_without_time += 1
                     continue
+                organization = _text(attributes.get("organization.id"))
+                counted = organization or "none"
+                report.points_by_organization[counted] = report.points_by_organization.get(counted, 0) + 1
+                if organization_id and organization not in (None, organization_id):
+                    report.other_organization_points += 1
+                    continue
                 measure = MEASURES.get(name)
                 column = measure(attributes) if measure else None
                 if column is None:
                     report.ignored_points += 1
                     continue
-                identity = _identity(attributes)
+                identity = _identity(attributes, identity_attributes)
+                report.points_by_identity_source[identity[0]] = report.points_by_identity_source.get(identity[0], 0) + 1
                 if temporality == 2:
                     series = (column, identity, tuple(sorted(attributes.items())), start)
                     cumulative.setdefault(series, []).append((time, value))
@@ -215,9 +258,8 @@ def read_telemetry(fs, paths: Iterable[str], days: set[dt.date] | None = None) -
                 add(day_of(time), identity, column, value - previous)
             previous = value
     rows = []
-    for (day, email, account, model, terminal), measures in sorted(totals.items(), key=lambda kv: str(kv[0])):
-        row = {"date": day, "email": email or (None if account else UNATTRIBUTED), "account_id": account,
-               "model": model, "terminal_type": terminal}
+    for key, measures in sorted(totals.items(), key=lambda kv: str(kv[0])):
+        row = dict(zip(KEY_COLUMNS, key))
         for column in MEASURE_COLUMNS:
             amount = measures.get(column, 0.0)
             row[column] = amount if column.endswith(("_usd", "_s")) else int(round(amount))

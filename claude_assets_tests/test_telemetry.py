@@ -14,7 +14,8 @@ from opentelemetry.sdk.metrics import Counter, MeterProvider
 from opentelemetry.sdk.metrics.export import AggregationTemporality, InMemoryMetricReader
 from opentelemetry.sdk.resources import Resource
 
-from claude_assets.assets.telemetry import claude_code_telemetry
+from claude_assets import organizations
+from claude_assets.assets.telemetry import build_telemetry_asset, claude_code_telemetry
 from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets.emulator.telemetry import write_telemetry
 from claude_assets.lake import Lake
@@ -32,14 +33,15 @@ def at(day: dt.date, seconds: int) -> int:
 class Client:
     """One Claude Code process: an SDK meter whose collections become exporter lines."""
 
-    def __init__(self, temporality: AggregationTemporality, email: str, session: str):
+    def __init__(self, temporality: AggregationTemporality, email: str | None, session: str, **resource: str):
         self.reader = InMemoryMetricReader(preferred_temporality={Counter: temporality})
-        provider = MeterProvider(metric_readers=[self.reader], resource=Resource({"service.name": "claude-code"}))
+        provider = MeterProvider(metric_readers=[self.reader],
+                                 resource=Resource({"service.name": "claude-code", **resource}))
         meter = provider.get_meter("com.anthropic.claude_code", "2.1.200")
         self.tokens = meter.create_counter("claude_code.token.usage", unit="tokens")
         self.commits = meter.create_counter("claude_code.commit.count")
         self.sessions = meter.create_counter("claude_code.session.count")
-        self.attributes = {"user.email": email, "session.id": session, "terminal.type": "vscode"}
+        self.attributes = {"session.id": session, "terminal.type": "vscode", **({"user.email": email} if email else {})}
         self.started: int | None = None
 
     def export(self, start_ns: int, end_ns: int) -> str:
@@ -213,3 +215,47 @@ def test_a_point_without_a_time_costs_only_itself(tmp_path):
     day = totals(tmp_path / "lake", D1)
     assert day["sessions"].sum() == 0 and day["commits"].sum() == truth[D1]["commits"]
     assert day["output_tokens"].sum() == truth[D1]["output_tokens"], "the rest of the line still counts"
+
+
+def test_every_identity_a_client_carries_is_kept_and_named(tmp_path, monkeypatch):
+    """Signed-in users, API-key clients with enduser.id or only user.id, another organization's client."""
+    day = D1
+    ana = Client(AggregationTemporality.DELTA, "Ana@Example.com", "s-1", **{"service.version": "2.1.290"})
+    ana.attributes["organization.id"] = "org_ours"
+    bob = Client(AggregationTemporality.DELTA, None, "s-2")
+    bob.attributes.update({"user.account_id": "user_01BOB", "user.id": "install-b", "organization.id": "org_ours"})
+    carol = Client(AggregationTemporality.DELTA, None, "s-3", **{"enduser.id": "Carol@Example.com"})
+    carol.attributes["user.id"] = "install-c"
+    dave = Client(AggregationTemporality.DELTA, None, "s-4")
+    dave.attributes["user.id"] = "install-d"
+    eve = Client(AggregationTemporality.DELTA, None, "s-5")
+    stranger = Client(AggregationTemporality.DELTA, "mo@elsewhere.example", "s-6")
+    stranger.attributes["organization.id"] = "org_theirs"
+    lines = []
+    for n, client in enumerate((ana, bob, carol, dave, eve, stranger), 1):
+        client.commits.add(n, client.attributes)
+        client.sessions.add(1, {**client.attributes, "start_type": "agents_view" if client is bob else "fresh"})
+        lines.append(client.export(at(day, 3600 * n), at(day, 3600 * n + 60)))
+    (tmp_path / "otel").mkdir()
+    (tmp_path / "otel" / "metrics.jsonl").write_text("".join(lines))
+
+    monkeypatch.setenv("CLAUDE_ASSETS_TELEMETRY_ORGANIZATION_ID", "org_ours")
+    result = dg.materialize(
+        [build_telemetry_asset(organizations.from_environment())], partition_key=day.isoformat(),
+        resources={"telemetry": TelemetryResource(base_dir=str(tmp_path / "otel")),
+                   "lake": LakeResource(base_dir=str(tmp_path / "lake"))})
+    frame = totals(tmp_path / "lake", day).set_index("identity")
+    assert dict(frame["identity_source"]) == {
+        "ana@example.com": "user.email", "user_01BOB": "user.account_id", "carol@example.com": "enduser.id",
+        "install-d": "user.id", "unattributed": "unattributed"}, "the other organization's client is left out"
+    assert dict(frame["commits"]) == {"ana@example.com": 1, "user_01BOB": 2, "carol@example.com": 3,
+                                      "install-d": 4, "unattributed": 5}
+    assert frame.loc["carol@example.com", "email"] == "carol@example.com", "an e-mail in enduser.id joins by e-mail"
+    assert frame.loc["ana@example.com", "service_version"] == "2.1.290"
+    assert frame.loc["ana@example.com", "organization_id"] == "org_ours"
+    assert frame.loc["user_01BOB", "sessions"] == 0 and frame.loc["user_01BOB", "session_resumes"] == 0, \
+        "the agents dashboard is not a session"
+    metadata = next(e for e in result.all_events
+                    if e.event_type_value == "ASSET_OBSERVATION").event_specific_data.asset_observation.metadata
+    assert metadata["read/other_organization_points"].value == 2
+    assert metadata["read/points_by_organization"].value == {"org_ours": 4, "none": 6, "org_theirs": 2}

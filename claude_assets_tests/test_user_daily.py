@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime as dt
 
 import dagster as dg
+import pandas as pd
 import pytest
 
-from claude_assets.assets.history import claude_code_user_daily
+from claude_assets.assets.history import INPUTS, claude_code_user_daily, user_day
 from claude_assets.assets.telemetry import claude_code_telemetry
 from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets.emulator.telemetry import write_telemetry
 from claude_assets.lake import Lake
 from claude_assets.resources import LakeResource, TelemetryResource
+from claude_assets.telemetry import MEASURE_COLUMNS
 from claude_assets_tests.helpers import TODAY, materialize
 
 NEWEST = TODAY - dt.timedelta(days=3)  # the engagement calendar's newest day
@@ -95,3 +97,20 @@ def test_the_user_day_columns_are_the_documented_contract():
     measures = ["sessions", "lines_added", "lines_removed", "commits", "pull_requests", "edit_accepted",
                 "edit_rejected", "input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens", "cost_usd"]
     assert USER_DAILY.schema.names == ["date", "email", *measures, "source", *[f"{m}_delta" for m in measures]]
+
+
+def test_telemetry_without_an_e_mail_joins_its_person_or_stays_its_own_identity():
+    """An account id finds its e-mail through the Usage and Cost Analytics API's actors; other ids stay themselves."""
+    telemetry = pd.DataFrame([
+        {"identity_source": "user.account_id", "identity": "user_01ANN", "email": None, "account_id": "user_01ANN"},
+        {"identity_source": "enduser.id", "identity": "carol@example.com", "email": "carol@example.com",
+         "account_id": None},
+        {"identity_source": "user.id", "identity": "install-d", "email": None, "account_id": None},
+        {"identity_source": "unattributed", "identity": "unattributed", "email": None, "account_id": None},
+    ]).assign(**dict.fromkeys(MEASURE_COLUMNS, 0)).assign(commits=[1, 2, 3, 4], model="claude-sonnet-4-6")
+    actors = pd.DataFrame([{"grouping": "actor", "actor_id": "user_01ANN", "email": "Ann@Example.com"},
+                           {"grouping": "actor", "actor_id": "apikey_01", "email": None}])
+    raw = {**dict.fromkeys(INPUTS), "claude_code_telemetry": telemetry, "claude_usage": actors}
+    frame, _ = user_day(NEWEST, raw)
+    assert dict(zip(frame["email"], frame["commits"])) == {
+        "ann@example.com": 1, "carol@example.com": 2, "install-d": 3, "unattributed": 4}

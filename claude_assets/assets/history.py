@@ -14,8 +14,9 @@ comes from the first source that covers it, in this order of precedence:
 `source` names the winner. Where telemetry and an API both cover a user-day, `<measure>_delta`
 is telemetry minus that API (the report if present, else the Enterprise numbers), so an analyst
 can see how much telemetry undercounts. Users are matched by e-mail, lowercased, and by account
-id where telemetry has no e-mail; telemetry nobody can be attributed to is kept as the user
-`unattributed`. Each source that is not configured or not yet materialized for a day is simply
+id where telemetry has no e-mail (through the Enterprise users and the Usage and Cost Analytics
+API's actors); telemetry with another identity (an `enduser.id`, a `user.id`) is that identity's
+row, and only telemetry that carried none is the user `unattributed`. Each source that is not configured or not yet materialized for a day is simply
 absent; the materialization says which sources each day used.
 """
 
@@ -57,11 +58,15 @@ def _per_user(frame: pd.DataFrame, columns: dict[str, str | list[str]]) -> pd.Da
 
 
 def telemetry_users(frame: pd.DataFrame, accounts: dict[str, str]) -> pd.DataFrame:
-    """Telemetry per user: e-mail, else the e-mail its account id has in the Enterprise data, else the id."""
-    email = frame["email"].copy()
-    missing = email.isna() | (email == "unattributed")
-    by_account = frame.loc[missing, "account_id"].map(accounts)
-    email.loc[missing] = by_account.fillna(frame.loc[missing, "account_id"]).fillna("unattributed")
+    """Telemetry per person: the e-mail, else the e-mail its account id has in the Enterprise users or the Usage
+    and Cost Analytics API's actors, else the identity it carries (an account id, an `enduser.id`, a `user.id`)."""
+    if "identity" in frame:
+        identity = frame["identity"]
+    else:  # a day read before telemetry rows named their identity
+        identity = frame["account_id"].fillna("unattributed")
+    email = frame["email"].where(frame["email"] != "unattributed")
+    missing = email.isna()
+    email.loc[missing] = frame.loc[missing, "account_id"].map(accounts).fillna(identity[missing])
     frame = frame.assign(email=email)
     return _per_user(frame, {m: m for m in MEASURES})
 
@@ -154,7 +159,11 @@ def _per_user_report(raw: dict[str, pd.DataFrame | None], new: str, legacy: str)
 
 def user_day(day_: dt.date, raw: dict[str, pd.DataFrame | None]) -> tuple[pd.DataFrame, dict]:
     activity = raw["enterprise_user_activity"]
-    accounts = dict(zip(activity["user_id"], activity["email"].str.lower())) if activity is not None else {}
+    accounts = {}
+    for people, key in ((actor_rows(raw["claude_usage"]), "actor_id"), (activity, "user_id")):
+        if people is not None:
+            known = people.dropna(subset=[key, "email"])
+            accounts.update(zip(known[key], known["email"].str.lower()))
     telemetry = raw["claude_code_telemetry"]
     frame = join_day(
         day_,

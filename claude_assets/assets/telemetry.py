@@ -26,13 +26,23 @@ LOOKBACK = dt.timedelta(days=2)
 TELEMETRY_TABLE = Table(
     asset="claude_code_telemetry",
     description=(
-        "One row per UTC day, user (e-mail lowercased, else account id, else 'unattributed'), model and terminal: "
-        "Claude Code's OpenTelemetry counters (sessions, lines, commits, PRs, edit decisions, tokens, estimated "
-        "cost in USD, active time). Metrics without a model attribute are on rows whose model is null."
+        "One row per UTC day, person, model, terminal, organization and client version: Claude Code's "
+        "OpenTelemetry counters (sessions, lines, commits, PRs, edit decisions, tokens, estimated cost in USD, active "
+        "time). The person is the first identity a point carries, named in identity_source: user.email (lowercased), "
+        "user.account_id or user.account_uuid, the configured attributes (enduser.id), user.id; else 'unattributed'. "
+        "Metrics without a model attribute are on rows whose model is null."
     ),
     natural_key=KEY_COLUMNS,
     keeps_extra=False,  # points of metrics this version does not map are counted in `read/ignored_points`
-    columns=(day("date"), text("email"), text("account_id"), text("model"), text("terminal_type"))
+    columns=(day("date"),
+             text("identity_source", description="the attribute the row is attributed by (user.email, user.account_id, "
+                  "user.account_uuid, enduser.id or another configured one, user.id) or unattributed"),
+             text("identity", description="its value: the person as the telemetry names them"),
+             text("email", description="lowercased: user.email, or an identity attribute holding an e-mail"),
+             text("account_id", description="user.account_id (else user.account_uuid): the Admin APIs' user id"),
+             text("model"), text("terminal_type"),
+             text("organization_id", description="organization.id: whose clients sent it"),
+             text("service_version", description="the Claude Code version (service.version)"))
     + tuple(Column(c, pa.float64()) if c.endswith(("_usd", "_s")) else count(c) for c in MEASURE_COLUMNS),
 )
 
@@ -80,7 +90,8 @@ def read_into_lake(context, days: list[dt.date], base_dir: str, lake: Lake, org:
             "are written empty. Point CLAUDE_ASSETS_TELEMETRY_DIR at the folder your OpenTelemetry Collector's file "
             "exporter writes (its `path`), with CLAUDE_CODE_ENABLE_TELEMETRY=1 on the clients."
         )
-    rows, report = read_telemetry(fs, paths, set(days))
+    rows, report = read_telemetry(fs, paths, set(days), org.telemetry_identity_attributes,
+                                  org.telemetry_organization_id)
     for example in report.bad_line_examples:
         context.log.warning(f"skipped a line that is not OTLP/JSON: {example}")
     for unreadable in report.unreadable_files:
@@ -94,13 +105,14 @@ def read_into_lake(context, days: list[dt.date], base_dir: str, lake: Lake, org:
     findings = {}
     for d, day_rows in by_day.items():
         written = write_day(context, lake, TELEMETRY_TABLE, d, day_rows, org,
-                            users=len({(r["email"], r["account_id"]) for r in day_rows}))
+                            users=len({r["identity"] for r in day_rows}))
         findings[d] = day_findings(TELEMETRY_TABLE, written)
     summary = {
         "files": report.files, "megabytes": round(report.bytes / 2**20, 2), "lines": report.lines,
         "bad_lines": report.bad_lines, "event_lines": report.event_lines,
         "unreadable_files": len(report.unreadable_files), "not_telemetry_files": len(report.not_telemetry_files),
         "points": report.points, "points_without_time": report.points_without_time,
+        "other_organization_points": report.other_organization_points,
         "ignored_points": report.ignored_points,
         "cumulative_series": report.series, "cumulative_resets": report.cumulative_resets,
     }
@@ -110,7 +122,9 @@ def read_into_lake(context, days: list[dt.date], base_dir: str, lake: Lake, org:
         metadata={**{f"read/{k}": v for k, v in summary.items()},
                   "read/bad_line_examples": dg.MetadataValue.json(report.bad_line_examples),
                   "read/unreadable_file_list": dg.MetadataValue.json(report.unreadable_files),
-                  "read/not_telemetry_file_list": dg.MetadataValue.json(report.not_telemetry_files)},
+                  "read/not_telemetry_file_list": dg.MetadataValue.json(report.not_telemetry_files),
+                  "read/points_by_identity_source": dg.MetadataValue.json(report.points_by_identity_source),
+                  "read/points_by_organization": dg.MetadataValue.json(report.points_by_organization)},
     )
     yield dg.MaterializeResult(asset_key=org.key(TELEMETRY_TABLE.asset),
                                check_results=table_check_results(TELEMETRY_TABLE, findings, org))
