@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
 import json
 import re
 import subprocess
@@ -14,13 +15,14 @@ from collections import defaultdict
 from dataclasses import asdict
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
 
 from claude_assets.emulator import Emulator, EmulatorConfig, SyntheticOrg
 from claude_assets.emulator import cli as emulator_cli
-from claude_assets.emulator.telemetry import write_telemetry
+from claude_assets.emulator.telemetry import TelemetryTotals, write_telemetry
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
 FIRST, LAST = date(2026, 2, 23), date(2026, 3, 8)
@@ -95,35 +97,42 @@ def field_of(name: str, attrs: dict) -> tuple[str | None, str]:
     return None, {"claude_code.commit.count": "commits", "claude_code.pull_request.count": "pull_requests"}[name]
 
 
-def read_totals(files) -> dict[tuple, dict[str, float]]:
-    """Totals per (UTC day of timeUnixNano, lowercased email, model, terminal).
+def read_totals(files, who=lambda attrs: (attrs["user.email"].lower(),), since: int = 0) -> dict[tuple, dict[str, float]]:
+    """Totals per (UTC day of timeUnixNano, *who(attributes), model, terminal), for points at or after
+    `since` (ns), agents_view launches left out.
 
     Delta: sum the points. Cumulative: a series is its attributes plus its start time (a restarted
     process starts a new one); its value is a running total from 0 at the start time, so each
     point adds (value - the previous distinct point's value); repeated points add nothing."""
     totals: dict[tuple, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     series: dict[tuple, dict[int, float]] = defaultdict(dict)
-    for name, temporality, attrs, start, time, value in points(files):
+    for name, temporality, attrs, start, time, value in real_points(files):
+        if time < since or attrs.get("start_type") == "agents_view":
+            continue
         if temporality == 1:
             model, field = field_of(name, attrs)
-            totals[(utc_day(time), attrs["user.email"].lower(), model, attrs["terminal.type"])][field] += value
+            totals[(utc_day(time), *who(attrs), model, attrs["terminal.type"])][field] += value
         else:
             series[(name, tuple(sorted(attrs.items())), start)][time] = value
-    for (name, attrs, _), values in series.items():
+    for (name, attrs, _), seen in series.items():
         attrs = dict(attrs)
         model, field = field_of(name, attrs)
         previous = 0.0
-        for time in sorted(values):
-            key = (utc_day(time), attrs["user.email"].lower(), model, attrs["terminal.type"])
-            totals[key][field] += values[time] - previous
-            previous = values[time]
+        for time in sorted(seen):
+            totals[(utc_day(time), *who(attrs), model, attrs["terminal.type"])][field] += seen[time] - previous
+            previous = seen[time]
     return totals
 
 
 def truth_totals(truth) -> dict[tuple, dict[str, float]]:
-    """TelemetryTruth in the reader's units (USD, seconds)."""
+    """TelemetryTruth's per-member totals in the reader's units (USD, seconds)."""
+    return as_read(truth.totals)
+
+
+def as_read(book: dict) -> dict[tuple, dict[str, float]]:
+    """Totals of the truth (TelemetryTotals per key) in the reader's units (USD, seconds)."""
     out = {}
-    for key, totals in truth.totals.items():
+    for key, totals in book.items():
         fields = asdict(totals)
         fields["cost_usd"] = fields.pop("cost_micros") / 1_000_000
         fields["active_user_seconds"] = fields.pop("active_user_ms") / 1000
@@ -358,3 +367,367 @@ def test_the_server_writes_its_history_of_telemetry_before_serving(tmp_path):
     finally:
         process.terminate()
         assert process.wait(timeout=10) == 0
+
+
+# -- options: realistic clients, events, a Collector restart ------------------------------------------
+# Every option defaults off. A small reader of their own checks each against the truth: resource
+# attributes merged under point attributes, identity by the ladder a reader should use.
+RESTART = datetime(2026, 3, 4, 12, 0, tzinfo=timezone.utc)
+WEEKEND = (date(2026, 2, 27), date(2026, 3, 2))  # the Friday and Monday inside FIRST..LAST
+KINDS = ("email", "account_id", "enduser.id", "user.id")
+METRIC_ATTRIBUTES = {"type", "model", "query_source", "speed", "tool_name", "decision", "source", "language",
+                     "start_type"}
+
+
+@pytest.fixture(scope="module")
+def realistic(emu, tmp_path_factory):
+    """Realistic exact files in both temporalities, with events in the metrics file."""
+    root = tmp_path_factory.mktemp("realistic")
+    return {t: write_telemetry(emu.org, root / t, FIRST, LAST, temporality=t, undercount=0, realistic=True,
+                               events="same") for t in ("delta", "cumulative")}
+
+
+def values(attributes: list[dict]) -> dict:
+    """OTLP/JSON attributes as Python values: intValue (a string from a Collector) as int."""
+    out = {}
+    for a in attributes:
+        (kind, value), = a["value"].items()
+        out[a["key"]] = int(value) if kind == "intValue" else value
+    return out
+
+
+def real_points(files):
+    """(metric, temporality, attributes with the resource's under them, start ns, time ns, value)."""
+    for batch in batches(files):
+        for rm in batch.get("resourceMetrics", ()):
+            resource = values(rm["resource"]["attributes"])
+            for scope in rm["scopeMetrics"]:
+                for metric in scope["metrics"]:
+                    for p in metric["sum"]["dataPoints"]:
+                        yield (metric["name"], metric["sum"]["aggregationTemporality"],
+                               {**resource, **values(p["attributes"])}, int(p["startTimeUnixNano"]),
+                               int(p["timeUnixNano"]), p["asDouble"])
+
+
+def log_records(files):
+    """(resource attributes, scope, record) of every event."""
+    for batch in batches(files):
+        for rl in batch.get("resourceLogs", ()):
+            for scope in rl["scopeLogs"]:
+                for record in scope["logRecords"]:
+                    yield values(rl["resource"]["attributes"]), scope["scope"], record
+
+
+def identity(attrs: dict) -> tuple[str, str]:
+    """The reader's ladder: e-mail, account id, enduser.id, user.id."""
+    if "user.email" in attrs:
+        return "email", attrs["user.email"].lower()
+    if "user.account_id" in attrs:
+        return "account_id", attrs["user.account_id"]
+    if "enduser.id" in attrs:
+        return "enduser.id", attrs["enduser.id"]
+    return "user.id", attrs["user.id"]
+
+
+def read_identity_totals(files, since: int = 0) -> dict[tuple, dict[str, float]]:
+    """Totals per (day, kind, identity, model, terminal): see `read_totals`."""
+    return read_totals(files, identity, since)
+
+
+def shares(totals, grain, fields=None) -> dict[tuple, dict[str, float]]:
+    """Totals folded onto `grain(key)`."""
+    out: dict[tuple, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for key, named in totals.items():
+        for name, value in named.items():
+            if fields is None or name in fields:
+                out[grain(key)][name] += value
+    return out
+
+
+def report_api_totals(emu) -> dict[tuple, dict[str, float]]:
+    """Per day, what the report's api_actor rows say, in the reader's field names."""
+    out: dict[tuple, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for day in (FIRST + timedelta(days=n) for n in range((LAST - FIRST).days + 1)):
+        for row in report(emu, day):
+            if row["actor"]["type"] == "api_actor":
+                core, fields = row["core_metrics"], out[(day,)]
+                fields["sessions"] += core["num_sessions"]
+                fields["lines_added"] += core["lines_of_code"]["added"]
+                fields["commits"] += core["commits_by_claude_code"]
+                for entry in row["model_breakdown"]:
+                    fields["cost_usd"] += entry["estimated_cost"]["amount"] / 100
+                    fields["output"] += entry["tokens"]["output"]
+    return out
+
+
+DEFAULT_SHA256 = {  # the default output before the options existed: they must not move a byte of it
+    "delta": "2bdcaa700212c0e7ec41a982582a27a6a205ba1ff8b1a8708600a3ead837a909",
+    "cumulative": "ed09e24f692aea72a2053a1ffc8ce549ddef8b6fd00e3c3a50a3a9c9a18d0fc9",
+}
+
+
+@pytest.mark.parametrize("temporality", ["delta", "cumulative"])
+def test_with_every_option_off_the_output_is_byte_for_byte_what_it_was(emu, written, tmp_path, temporality):
+    assert hashlib.sha256(written[temporality].files[0].read_bytes()).hexdigest() == DEFAULT_SHA256[temporality]
+    off = write_telemetry(emu.org, tmp_path, FIRST, LAST, temporality=temporality, undercount=0, realistic=False,
+                          events=None, collector_restart=None)
+    assert off.files[0].read_bytes() == written[temporality].files[0].read_bytes()
+    assert off.totals == written[temporality].totals
+    assert (off.realistic, off.events, off.collector_restart, off.identity_totals) == (False, None, None, {})
+    assert off.identity_points == {"email": off.points}
+
+
+def test_realistic_points_are_encoded_and_stamped_as_real_clients_send_them(realistic):
+    truth = realistic["delta"]
+    starts_per_line, counts = [], defaultdict(int)
+    for batch in batches(truth.files):
+        for rm in batch.get("resourceMetrics", ()):
+            resource = values(rm["resource"]["attributes"])
+            assert {"service.name", "service.version", "os.type", "os.version", "host.arch"} <= resource.keys()
+            starts = set()
+            for metric in rm["scopeMetrics"][0]["metrics"]:
+                assert metric["unit"] == {"USD": "USD", "tokens": "tokens", "s": "s"}.get(METRICS[metric["name"]], "")
+                if metric["name"] == "claude_code.code_edit_tool.decision":
+                    assert metric["description"].endswith("for Edit, Write, and NotebookEdit tools")
+                for p in metric["sum"]["dataPoints"]:
+                    assert set(p) == {"attributes", "startTimeUnixNano", "timeUnixNano", "asDouble"}
+                    assert isinstance(p["asDouble"], (int, float))
+                    start, time = int(p["startTimeUnixNano"]), int(p["timeUnixNano"])
+                    assert time - 60 * 10**9 <= start < time and start % 10**6 == 0
+                    starts.add(start)
+                    attrs = values(p["attributes"])
+                    signed_in = "user.account_id" in attrs
+                    assert signed_in == ("organization.id" in attrs) == ("user.account_uuid" in attrs)
+                    if not signed_in:  # an API key: user.id and session.id, nothing of the person
+                        assert set(attrs) - METRIC_ATTRIBUTES - {"enduser.id"} == {"user.id", "session.id",
+                                                                                   "terminal.type"}
+                    kind = identity({**resource, **attrs})[0]
+                    counts[kind] += 1
+                    counts["agents_view"] += attrs.get("start_type") == "agents_view"
+            starts_per_line.append(len(starts))
+    assert max(starts_per_line) > 1, "delta start times are per series, not per export"
+    assert truth.identity_points == {k: counts[k] for k in KINDS} and all(counts[k] for k in KINDS)
+    assert truth.agents_view_points == counts["agents_view"] > 0
+
+
+API_FIELDS = {"sessions", "lines_added", "commits", "cost_usd", "output"}
+
+
+def member_email(emu, who: tuple[str, str]) -> str:
+    """The e-mail of the member behind a signed-in client's identity."""
+    kind, value = who
+    return value if kind == "email" else emu.org.user_by_id(value).email
+
+
+def read_totals_by_member(emu, files) -> dict[tuple, dict[str, float]]:
+    """Identity totals of signed-in clients, mapped to the member's e-mail through the account id."""
+    out: dict[tuple, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for (day, kind, who, model, terminal), fields in read_identity_totals(files).items():
+        if kind in ("email", "account_id"):
+            for name, value in fields.items():
+                out[(day, member_email(emu, (kind, who)), model, terminal)][name] += value
+    return out
+
+
+@pytest.mark.parametrize("temporality", ["delta", "cumulative"])
+def test_realistic_truth_says_what_a_reader_should_attribute_to_whom(emu, realistic, temporality):
+    truth = realistic[temporality]
+    from_files = read_identity_totals(truth.files)
+    same(from_files, as_read(truth.identity_totals))
+    by_member = read_totals_by_member(emu, truth.files)
+    same(by_member, truth_totals(truth))
+    expected = report_totals(emu)
+    for gap in truth.idle_gaps:  # a process back from the weekend starts no session
+        expected[(gap.next_export.date(), member_email(emu, gap.identity), gap.terminal)]["sessions"] -= 1
+    same(per_user_day(by_member, REPORTED), expected)
+    api_keys = {k: v for k, v in from_files.items() if k[1] in ("enduser.id", "user.id")}
+    same(shares(api_keys, lambda k: (k[0],), API_FIELDS), report_api_totals(emu))
+
+
+def day_who_terminal(key: tuple) -> tuple:
+    return key[0], key[2], key[4]
+
+
+def test_a_process_idle_over_a_weekend_is_booked_right_only_by_a_reader_that_remembers(realistic):
+    truth = realistic["cumulative"]
+    friday, monday = WEEKEND
+    assert truth.idle_gaps
+    for gap in truth.idle_gaps:
+        assert (gap.last_export.date(), gap.next_export.date()) == WEEKEND
+        assert gap.next_export - gap.last_export > timedelta(days=2)
+        on_monday = [start for _, _, attrs, start, time, _ in real_points(truth.files)
+                     if attrs["session.id"] == gap.session_id and utc_day(time) == monday]
+        assert on_monday and all(utc_day(start) <= friday for start in on_monday), "Friday's series go on"
+    right = shares(read_identity_totals(truth.files), day_who_terminal)
+    booked = shares(as_read(truth.identity_totals), day_who_terminal)
+    since = int(datetime.combine(monday - timedelta(days=2), datetime.min.time(), timezone.utc).timestamp()) * 10**9
+    two_days = shares(read_identity_totals(truth.files, since=since), day_who_terminal)
+    for gap in truth.idle_gaps:
+        here = (monday, gap.identity[1], gap.terminal)
+        wakes = sum(1 for g in truth.idle_gaps if (g.identity[1], g.terminal) == here[1:])
+        same({here: right[here]}, {here: booked[here]})
+        assert two_days[here]["sessions"] == right[here]["sessions"] + wakes, "a 2-day look-back counts Friday again"
+        assert two_days[here]["cost_usd"] > right[here]["cost_usd"]
+
+
+EVENT_NAMES = {"user_prompt", "api_request", "api_error", "tool_decision", "tool_result"}
+TOKEN_KEYS = {"input_tokens": "input", "output_tokens": "output", "cache_read_tokens": "cache_read",
+              "cache_creation_tokens": "cache_creation"}
+
+
+@pytest.fixture(scope="module")
+def plain_events(emu, tmp_path_factory):
+    """The default clients with their events in a file of their own."""
+    return write_telemetry(emu.org, tmp_path_factory.mktemp("events"), FIRST, LAST, undercount=0, events="separate")
+
+
+def test_events_are_log_records_as_claude_code_sends_them_through_a_collector(realistic):
+    truth = realistic["delta"]
+    shapes = [list(batch) for batch in batches(truth.files)]
+    assert shapes.count(["resourceLogs"]) == truth.log_lines > 0, "one file exporter for metrics and logs"
+    assert shapes.count(["resourceMetrics"]) == truth.lines
+    names, sequences = defaultdict(int), defaultdict(list)
+    for resource, scope, record in log_records(truth.files):
+        assert scope == {"name": "com.anthropic.claude_code.events", "version": resource["service.version"]}
+        assert set(record) == {"timeUnixNano", "observedTimeUnixNano", "body", "attributes"}, "no severity"
+        raw = {a["key"]: a["value"] for a in record["attributes"]}
+        attrs = values(record["attributes"])
+        name = attrs["event.name"]
+        names[name] += 1
+        assert record["body"] == {"stringValue": f"claude_code.{name}"}
+        moment = datetime.fromtimestamp(int(record["timeUnixNano"]) // 10**6 / 1000, timezone.utc)
+        assert attrs["event.timestamp"] == moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        assert "prompt" not in attrs and {"session.id", "user.id", "prompt.id"} <= attrs.keys()
+        assert all(list(v) != ["intValue"] or isinstance(v["intValue"], str) for v in raw.values())
+        if name == "api_request":
+            assert isinstance(raw["cost_usd"]["doubleValue"], float)
+            assert round(attrs["cost_usd"] * 1_000_000) == attrs["cost_usd_micros"]
+            assert {"model", "duration_ms", "request_id", "speed", "query_source", *TOKEN_KEYS} <= attrs.keys()
+        elif name == "api_error":
+            assert attrs["status_code"] in (429, 500, 529) and attrs["error"] and attrs["attempt"] >= 1
+        elif name == "tool_result":
+            assert raw["success"]["stringValue"] in ("true", "false") and "stringValue" in raw["duration_ms"]
+        elif name == "user_prompt":
+            assert int(raw["prompt_length"]["stringValue"]) > 0
+        elif name == "tool_decision":
+            assert attrs["decision"] in ("accept", "reject") and attrs["source"]
+        sequences[attrs["session.id"]].append(attrs["event.sequence"])
+    assert EVENT_NAMES == set(names) and sum(names.values()) == truth.log_records
+    counts = defaultdict(int)
+    for (_, name), n in truth.event_counts.items():
+        counts[name] += n
+    assert counts == names
+    for seen in sequences.values():  # 0-based per process; a resumed session has two processes
+        tally = defaultdict(int)
+        for n in seen:
+            tally[n] += 1
+        assert tally[0] >= 1 and all(tally[n] <= tally[n - 1] for n in tally if n)
+
+
+def event_totals(files) -> dict[tuple, dict[str, int]]:
+    """Per (day, kind, identity, terminal): exact cost, tokens and edit decisions from the events."""
+    out: dict[tuple, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for resource, _, record in log_records(files):
+        attrs = {**resource, **values(record["attributes"])}
+        fields = out[(utc_day(int(record["timeUnixNano"])), *identity(attrs), attrs["terminal.type"])]
+        if attrs["event.name"] == "api_request":
+            fields["cost_micros"] += attrs["cost_usd_micros"]
+            for key, name in TOKEN_KEYS.items():
+                fields[name] += attrs[key]
+        elif attrs["event.name"] == "tool_decision" and attrs["tool_name"] in TOOL_KEYS:
+            fields[f"{TOOL_KEYS[attrs['tool_name']]}_{attrs['decision']}ed"] += 1
+    return out
+
+
+@pytest.mark.parametrize("which", ["plain", "realistic"])
+def test_events_add_up_to_the_metrics_per_user_day_to_the_micro_dollar(realistic, plain_events, which):
+    truth = plain_events if which == "plain" else realistic["delta"]
+    metrics = truth.identity_totals if which == "realistic" else {
+        (day, "email", email, model, terminal): t for (day, email, model, terminal), t in truth.totals.items()}
+    wanted = {"cost_micros", *TOKEN_FIELDS.values(), *(f"{k}_{v}" for k in TOOL_KEYS.values()
+                                                       for v in ("accepted", "rejected"))}
+    expected: dict[tuple, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for (day, kind, who, _, terminal), totals in metrics.items():
+        for name in wanted:
+            expected[(day, kind, who, terminal)][name] += getattr(totals, name)
+    found = event_totals(truth.files + truth.event_files)
+    assert {k: {f: v for f, v in d.items() if v} for k, d in found.items()} == \
+           {k: {f: v for f, v in d.items() if v} for k, d in expected.items()}
+    assert truth.event_cost_micros == {k: d["cost_micros"] for k, d in found.items() if "cost_micros" in d}
+
+
+def test_separate_events_leave_the_metrics_file_as_it_was(written, plain_events):
+    assert [p.name for p in plain_events.event_files] == ["events.jsonl"]
+    assert plain_events.files[0].read_bytes() == written["delta"].files[0].read_bytes()
+    assert all(list(batch) == ["resourceLogs"] for batch in batches(plain_events.event_files))
+    assert plain_events.log_lines == sum(1 for _ in batches(plain_events.event_files))
+
+
+@pytest.mark.parametrize("options", [{"events": "same"},
+                                     {"temporality": "cumulative", "realistic": True, "events": "separate"}])
+def test_a_collector_restart_erases_its_files_and_the_truth_says_what_is_left(emu, tmp_path, options):
+    whole = write_telemetry(emu.org, tmp_path / "whole", FIRST, LAST, undercount=0, **options)
+    cut = write_telemetry(emu.org, tmp_path / "cut", FIRST, LAST, undercount=0, collector_restart=RESTART, **options)
+    assert cut.collector_restart == RESTART
+    erased = 0
+    for full, left in zip(whole.files + whole.event_files, cut.files + cut.event_files, strict=True):
+        lines, kept = full.read_bytes().splitlines(True), left.read_bytes().splitlines(True)
+        assert 0 < len(kept) < len(lines) and lines[len(lines) - len(kept):] == kept, "only the tail is left"
+        erased += len(lines) - len(kept)
+    assert erased == cut.lost_lines + cut.lost_log_lines > 0
+    assert (cut.lines + cut.lost_lines, cut.log_lines + cut.lost_log_lines) == (whole.lines, whole.log_lines)
+    restart_ns = int(RESTART.timestamp()) * 10**9
+    assert min(time for *_, time, _ in real_points(cut.files)) >= restart_ns - 15 * 10**9  # a retry arrives 15 s late
+    assert min(int(r["timeUnixNano"]) for *_, r in log_records(cut.files + cut.event_files)) >= restart_ns - 5 * 10**9
+    same(read_totals_by_member(emu, cut.files), truth_totals(cut))
+    assert cut.received_totals == whole.totals
+    for key, got in cut.received_totals.items():
+        have = asdict(cut.totals.get(key, TelemetryTotals()))
+        lost = {name: value - have[name] for name, value in asdict(got).items()}
+        assert (asdict(cut.lost_totals[key]) if key in cut.lost_totals else dict.fromkeys(lost, 0)) == lost
+    assert sum(t.input for t in cut.lost_totals.values()) > 0
+    found = defaultdict(int)
+    for *_, record in log_records(cut.files + cut.event_files):
+        found[(utc_day(int(record["timeUnixNano"])), values(record["attributes"])["event.name"])] += 1
+    assert found == cut.event_counts
+
+
+def test_options_are_checked_before_anything_is_written(emu, tmp_path):
+    outside = (datetime(2026, 2, 22, 23, 59, tzinfo=timezone.utc), datetime(2026, 3, 9, tzinfo=timezone.utc),
+               datetime(2026, 3, 4, 12))  # before, after, no zone
+    for moment in outside:
+        with pytest.raises(ValueError):
+            write_telemetry(emu.org, tmp_path, FIRST, LAST, collector_restart=moment)
+    with pytest.raises(ValueError, match="rotation"):
+        write_telemetry(emu.org, tmp_path, FIRST, LAST, collector_restart=RESTART, gzip_rotated=True)
+    with pytest.raises(ValueError, match="events"):
+        write_telemetry(emu.org, tmp_path, FIRST, LAST, events="both")
+    assert not any(tmp_path.iterdir())
+
+
+def test_the_telemetry_command_takes_the_options(emu, tmp_path, capsys):
+    direct = write_telemetry(emu.org, tmp_path / "direct", FIRST, LAST, undercount=0, realistic=True,
+                             events="separate", collector_restart=RESTART)
+    parser = argparse.ArgumentParser()
+    emulator_cli.add_telemetry_arguments(parser)
+    args = parser.parse_args(["--out", str(tmp_path / "cli"), "--from", FIRST.isoformat(), "--to", LAST.isoformat(),
+                              "--users", "40", "--now", "2026-03-10T12:00:00Z", "--undercount", "0", "--realistic",
+                              "--events", "separate", "--collector-restart", "2026-03-04T12:00:00Z"])
+    assert emulator_cli.telemetry_main(args) == 0
+    said = capsys.readouterr().out
+    assert f"{direct.log_records} events in {direct.log_lines} log lines" in said
+    assert f"{direct.lost_lines + direct.lost_log_lines} lines erased by the Collector restart" in said
+    for name in ("metrics.jsonl", "events.jsonl"):
+        assert (tmp_path / "cli" / name).read_bytes() == (tmp_path / "direct" / name).read_bytes()
+
+
+@pytest.mark.parametrize("temporality", ["delta", "cumulative"])
+def test_with_undercount_the_truth_is_still_what_the_files_hold(emu, tmp_path, temporality):
+    truth = write_telemetry(emu.org, tmp_path, FIRST, LAST, temporality=temporality, undercount=0.2, realistic=True,
+                            events="separate")
+    assert truth.dropped_batches > 0 and truth.dropped_log_batches > 0
+    same(read_identity_totals(truth.files), as_read(truth.identity_totals))
+    same(read_totals_by_member(emu, truth.files), truth_totals(truth))
+    found = event_totals(truth.event_files)
+    assert truth.event_cost_micros == {k: d["cost_micros"] for k, d in found.items() if "cost_micros" in d}
+    assert sum(1 for _ in log_records(truth.event_files)) == truth.log_records

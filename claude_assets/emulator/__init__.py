@@ -49,9 +49,10 @@ answer with no content type).
 
 `telemetry.write_telemetry(org, out_dir, start, end, ...)` writes the OTLP/JSON lines files the
 organization's Claude Code clients would have exported through a Collector's file exporter,
-consistent with the Claude Code report, and returns their exact truth (`TelemetryTruth`); the CLI
-is `python -m claude_assets.emulator telemetry --help`, and the server's `--telemetry-dir` writes
-them for the history before serving.
+consistent with the Claude Code report, and returns their exact truth (`TelemetryTruth`); options
+(`realistic`, `events`, `collector_restart`, all off by default) add what real clients and Collectors
+do. The CLI is `python -m claude_assets.emulator telemetry --help`, and the server's
+`--telemetry-dir` writes them for the history before serving.
 """
 
 from .config import EmulatorConfig

@@ -17,7 +17,7 @@ from .config import CLAUDE_CODE_AMOUNTS, RETRY_AFTER_STYLES, USAGE_COST_AMOUNTS,
 from .faults import FAIL_STATUSES
 from .org import SyntheticOrg
 from .server import Emulator
-from .telemetry import TEMPORALITIES, TelemetryTruth, write_telemetry
+from .telemetry import EVENTS, TEMPORALITIES, TelemetryTruth, write_telemetry
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -73,14 +73,24 @@ def add_telemetry_arguments(parser: argparse.ArgumentParser) -> None:
                         help="share of export batches lost before the collector (default 0.03; 0 = exact)")
     parser.add_argument("--max-megabytes", type=float, default=100, help="rotate metrics.jsonl past this size")
     parser.add_argument("--gzip-rotated", action="store_true", help="gzip rotated files (.jsonl.gz)")
+    parser.add_argument("--realistic", action="store_true",
+                        help="clients as real deployments have them: unit \"\" on counts, per-series delta start "
+                             "times, API-key clients (user.id only, some with enduser.id), agents_view launches, "
+                             "and in cumulative mode processes idle over a weekend")
+    parser.add_argument("--events", choices=EVENTS, default=None,
+                        help="also write Claude Code's events (OTLP logs): into the metrics file (same) "
+                             "or into events.jsonl (separate)")
+    parser.add_argument("--collector-restart", default=None,
+                        help="ISO datetime with zone within the days written: the Collector (then without "
+                             "rotation) restarts and truncates its files")
 
 
-def _parse_now(text: str | None) -> datetime | None:
+def _parse_now(text: str | None, option: str = "--now") -> datetime | None:
     if text is None:
         return None
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if moment.tzinfo is None:
-        raise SystemExit("--now needs a time zone, e.g. 2026-03-10T12:00:00Z")
+        raise SystemExit(f"{option} needs a time zone, e.g. 2026-03-10T12:00:00Z")
     return moment
 
 
@@ -124,7 +134,9 @@ def telemetry_main(args: argparse.Namespace) -> int:
     emu = Emulator(EmulatorConfig(seed=args.seed, users=args.users, now=_parse_now(args.now)))
     end = args.end or emu.clock.now().date() - timedelta(days=1)
     truth = _write(emu.org, args.out, args.start or emu.org.history_start, end, temporality=args.temporality,
-                   undercount=args.undercount, max_megabytes=args.max_megabytes, gzip_rotated=args.gzip_rotated)
+                   undercount=args.undercount, max_megabytes=args.max_megabytes, gzip_rotated=args.gzip_rotated,
+                   realistic=args.realistic, events=args.events,
+                   collector_restart=_parse_now(args.collector_restart, "--collector-restart"))
     print(_summary(args.out, truth))
     return 0
 
@@ -137,8 +149,14 @@ def _write(org: SyntheticOrg, out: str, start: date, end: date, **options) -> Te
 
 
 def _summary(out: str, truth: TelemetryTruth) -> str:
-    return (f"telemetry ({truth.temporality}) written to {out}: {len(truth.files)} file(s), {truth.lines} lines, "
+    files = len(truth.files) + len(truth.event_files)
+    text = (f"telemetry ({truth.temporality}) written to {out}: {files} file(s), {truth.lines} lines, "
             f"{truth.points} points, {truth.dropped_batches} batches dropped")
+    if truth.events:
+        text += f", {truth.log_records} events in {truth.log_lines} log lines"
+    if truth.collector_restart:
+        text += f", {truth.lost_lines + truth.lost_log_lines} lines erased by the Collector restart"
+    return text
 
 
 def run(argv: list[str] | None = None) -> int:
