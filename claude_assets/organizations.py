@@ -44,8 +44,9 @@ class Organization:
     base_url: str = DEFAULT_BASE_URL
     admin_requests_per_minute: float = 60.0
     analytics_requests_per_minute: float = 60.0
-    # Which key speaks for the organization on the Usage and Cost Analytics API, which takes either: "analytics"
-    # (Claude Enterprise) or "admin" (Claude Console). Unset: the Analytics key when its variable is set, else the Admin key.
+    # Which key speaks for the organization on the Usage and Cost Analytics API, which takes either:
+    # "analytics" (Claude Enterprise) or "admin" (Claude Console). Unset: the Analytics key when its
+    # variable is set, else the Admin key.
     usage_cost_key: Optional[str] = None
     legacy_usage_cost: bool = True  # also sync the six legacy usage and cost endpoints
     # The attributes naming the person behind clients that send no e-mail (API key, Bedrock, Vertex, Foundry),

@@ -5,8 +5,9 @@ Input: every file in the folder that holds OTLP JSON lines, whatever a Collector
 name); one export batch per line (API reference §4.5). Lines of events (`resourceLogs`) may share a
 file with the metrics: they are counted apart, never as bad lines. A file that cannot be read (a
 corrupt `.gz`, a permission) is named and counted, what it held before the damage is kept, and the
-other files are still read; a file that is not OTLP at all (a README) is named and left alone. Output: per UTC day and (user, model, terminal), the
-same measures the Claude Code Analytics report has, so the two can be joined.
+other files are still read; a file that is not OTLP at all (a README) is named and left alone.
+Output: per UTC day and (person, model, terminal, organization, version), the same measures the
+Claude Code Analytics report has, so the two can be joined.
 
 - Delta points (Claude Code's default) are summed. Cumulative points are read per series
   (its attributes and start time): each point adds its rise over the previous value of the

@@ -16,8 +16,9 @@ is telemetry minus that API (the report if present, else the Enterprise numbers)
 can see how much telemetry undercounts. Users are matched by e-mail, lowercased, and by account
 id where telemetry has no e-mail (through the Enterprise users and the Usage and Cost Analytics
 API's actors); telemetry with another identity (an `enduser.id`, a `user.id`) is that identity's
-row, and only telemetry that carried none is the user `unattributed`. Each source that is not configured or not yet materialized for a day is simply
-absent; the materialization says which sources each day used.
+row, and only telemetry that carried none is the user `unattributed`. Each source that is not
+configured or not yet materialized for a day is simply absent; the materialization says which
+sources each day used.
 """
 
 import datetime as dt

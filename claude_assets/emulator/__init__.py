@@ -23,7 +23,8 @@ budget per organization, shared by its endpoints; 0 = off); `admin_rate_limit_pe
 scopeless key is valid but has no scopes: 403 `permission_error` on Enterprise paths, as the
 Admin key gets outside the Usage and Cost Analytics API, and 401 on Admin paths); `now` (None =
 real UTC clock, or a timezone-aware datetime that freezes it); `analytics_access` (the Primary
-Owner's Access toggle; off = 404 to the Analytics key on every Enterprise path); `cursor_ttl_seconds` (older cursors get 410); `retry_after` on 429:
+Owner's Access toggle; off = 404 to the Analytics key on every Enterprise path);
+`cursor_ttl_seconds` (older cursors get 410); `retry_after` on 429:
 "seconds" (default), "http-date" (the RFC 7231 date the budget refills) or "none" (True and
 False still mean "seconds" and "none"), and Admin 429s always carry an
 `anthropic-ratelimit-requests-reset` a few seconds in the past; `history_start` (first day of
