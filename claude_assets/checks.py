@@ -38,7 +38,7 @@ def table_check_specs(table: Table, org: Organization = DEFAULT) -> list[dg.Asse
 def day_findings(table: Table, rows: pa.Table) -> dict:
     """What the per-table checks find in one day's rows; small enough to keep for a year of days."""
     counters = [c.name for c in table.columns if c.type == pa.int64()]
-    frame = rows.select(list(table.natural_key) + counters).to_pandas()
+    frame = rows.select(list(dict.fromkeys([*table.natural_key, *counters]))).to_pandas()
     negatives = {c: int((frame[c] < 0).sum()) for c in counters if (frame[c] < 0).any()}
     return {
         UNIQUE: int(frame.duplicated(subset=list(table.natural_key), keep=False).sum()),

@@ -11,7 +11,7 @@ from claude_assets import organizations
 from claude_assets.assets.history import build_user_daily
 from claude_assets.assets.organization import build_cost_reconciliation, build_org_daily_overview
 from claude_assets.assets.raw import API_TAG, build_raw_assets
-from claude_assets.assets.telemetry import build_telemetry_asset
+from claude_assets.assets.telemetry import build_events_asset, build_telemetry_asset
 from claude_assets.automation import automation_sensor, provisional_refetch, with_automation
 from claude_assets.checks import cross_api_check
 from claude_assets.freshness import lag_checks, with_freshness
@@ -30,7 +30,7 @@ executor = dg.multiprocess_executor.configured(
 
 
 def organization_assets(org: organizations.Organization) -> list[dg.AssetsDefinition]:
-    return [*build_raw_assets(org), build_telemetry_asset(org), build_user_daily(org),
+    return [*build_raw_assets(org), build_telemetry_asset(org), build_events_asset(org), build_user_daily(org),
             build_org_daily_overview(org), build_cost_reconciliation(org)]
 
 

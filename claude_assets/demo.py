@@ -32,6 +32,7 @@ DEMO_RATE_LIMIT = 600  # a raised limit keeps the demo quick; pacing and 429 han
 # (assets materialized together, their calendar), in dependency order
 STEPS = [(e.assets, e.calendar) for e in ENDPOINTS] + [
     (["claude_code_telemetry"], calendars.TELEMETRY),
+    (["claude_code_events"], calendars.TELEMETRY),
     (["claude_code_user_daily"], calendars.ENGAGEMENT),
     (["org_daily_overview"], calendars.ENGAGEMENT),
     (["cost_reconciliation"], calendars.ENTERPRISE_USAGE_COST),
@@ -54,8 +55,9 @@ def emulated_deployment(*, data_dir: str, dagster_home: str, users: int, telemet
         print(f"Emulator for a synthetic organization of {users} users at {emu.url}, allowing "
               f"{DEMO_RATE_LIMIT} requests a minute per API (the real Enterprise default is 60)", flush=True)
         newest = dt.date.fromisoformat(calendars.TELEMETRY.partitions_def().get_last_partition_key())
-        truth = write_telemetry(emu.org, telemetry, newest - dt.timedelta(days=telemetry_days), newest)
-        print(f"Telemetry its Claude Code clients exported: {truth.lines:,} OTLP/JSON lines in {telemetry}", flush=True)
+        truth = write_telemetry(emu.org, telemetry, newest - dt.timedelta(days=telemetry_days), newest, events="same")
+        print(f"Telemetry its Claude Code clients exported: {truth.lines:,} OTLP/JSON lines of metrics and "
+              f"{truth.log_lines:,} of events in {telemetry}", flush=True)
         yield {
             **{k: v for k, v in os.environ.items() if k != organizations.CONFIG_ENV_VAR},  # the emulated org only
             "ANTHROPIC_BASE_URL": emu.url,

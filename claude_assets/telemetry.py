@@ -136,14 +136,17 @@ def _modified(fs, path: str) -> dt.datetime | None:
 
 
 def _attributes(items: Iterable[dict] | None) -> dict[str, Any]:
-    result = {}
-    for item in items or ():
-        value = item["value"]
-        for kind in ("stringValue", "intValue", "doubleValue", "boolValue"):
-            if kind in value:
-                result[item["key"]] = value[kind]
-                break
-    return result
+    return {item["key"]: _any_value(item["value"]) for item in items or ()}
+
+
+def _any_value(value: dict) -> Any:
+    """An OTLP AnyValue as Python: scalars as sent, arrays as tuples (events carry e.g. `workspace.host_paths`)."""
+    for kind in ("stringValue", "intValue", "doubleValue", "boolValue"):
+        if kind in value:
+            return value[kind]
+    if "arrayValue" in value:
+        return tuple(_any_value(v) for v in value["arrayValue"].get("values") or ())
+    return None
 
 
 def _value(point: dict) -> float:

@@ -19,7 +19,7 @@ def test_every_asset_has_the_freshness_policy_of_its_source():
     from claude_assets.definitions import defs
 
     specs = list(defs.resolve_all_asset_specs())
-    assert len(specs) == 20
+    assert len(specs) == 21
     for spec in specs:
         assert spec.freshness_policy is not None, spec.key
         assert spec.freshness_policy.warn_window < spec.freshness_policy.fail_window

@@ -67,7 +67,7 @@ def test_each_organization_lands_in_its_own_lake_with_its_own_keys(organizations
     defs = build_definitions(orgs)
     keys = {s.key.to_user_string() for s in defs.resolve_all_asset_specs()}
     assert {"acme/claude_code_usage", "globex/claude_code_usage", "globex/claude_code_user_daily"} <= keys
-    assert len(keys) == 2 * 20
+    assert len(keys) == 2 * 21
 
     result = run(defs, "acme/enterprise_user_activity", "globex/enterprise_user_activity")
     assert result.success

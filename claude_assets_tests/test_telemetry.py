@@ -15,7 +15,7 @@ from opentelemetry.sdk.metrics.export import AggregationTemporality, InMemoryMet
 from opentelemetry.sdk.resources import Resource
 
 from claude_assets import organizations
-from claude_assets.assets.telemetry import build_telemetry_asset, claude_code_telemetry
+from claude_assets.assets.telemetry import build_telemetry_asset, claude_code_events, claude_code_telemetry
 from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets.emulator.telemetry import write_telemetry
 from claude_assets.lake import Lake
@@ -259,3 +259,75 @@ def test_every_identity_a_client_carries_is_kept_and_named(tmp_path, monkeypatch
                     if e.event_type_value == "ASSET_OBSERVATION").event_specific_data.asset_observation.metadata
     assert metadata["read/other_organization_points"].value == 2
     assert metadata["read/points_by_organization"].value == {"org_ours": 4, "none": 6, "org_theirs": 2}
+
+
+# -- real clients as the emulator writes them: API-key clients, events, an idle weekend -------------------------
+WEEKS = [dt.date(2026, 2, 23) + dt.timedelta(days=n) for n in range(14)]  # fixed days, Monday to Sunday twice
+KIND = {"email": "user.email", "account_id": "user.account_id", "enduser.id": "enduser.id", "user.id": "user.id"}
+MEASURE = {"sessions": "sessions", "resumes": "session_resumes", "lines_added": "lines_added",
+           "lines_removed": "lines_removed", "commits": "commits", "pull_requests": "pull_requests",
+           "input": "input_tokens", "output": "output_tokens", "cache_read": "cache_read_tokens",
+           "cache_creation": "cache_creation_tokens"}
+
+
+@pytest.fixture(scope="module", params=["delta", "cumulative"])
+def real_clients(request, tmp_path_factory):
+    """Two weeks of realistic clients with their events in the metrics file, read by both telemetry assets."""
+    root = tmp_path_factory.mktemp(request.param)
+    org = Emulator(EmulatorConfig(seed=5, users=25, now=dt.datetime(2026, 3, 10, 12, tzinfo=dt.timezone.utc))).org
+    truth = write_telemetry(org, root / "otel", WEEKS[0], WEEKS[-1], temporality=request.param, undercount=0,
+                            realistic=True, events="same")
+    result = dg.materialize(
+        [claude_code_telemetry, claude_code_events],
+        tags={"dagster/asset_partition_range_start": str(WEEKS[0]), "dagster/asset_partition_range_end": str(WEEKS[-1])},
+        resources={"telemetry": TelemetryResource(base_dir=str(root / "otel")),
+                   "lake": LakeResource(base_dir=str(root / "lake"))})
+    assert result.success
+    lake = Lake(str(root / "lake"))
+    return truth, lake.read_asset("claude_code_telemetry").to_pandas(), lake.read_asset("claude_code_events").to_pandas()
+
+
+def test_every_person_day_of_real_clients_equals_the_truth_and_nothing_with_an_identity_is_unattributed(real_clients):
+    truth, metrics, _ = real_clients
+    assert truth.identity_points.get("user.id"), "API-key clients that send only user.id are in the files"
+    assert truth.idle_gaps or truth.temporality == "delta", "a cumulative process idles over a weekend"
+    got = metrics.assign(model=metrics["model"].fillna("")).groupby(
+        ["date", "identity_source", "identity", "model", "terminal_type"])[list(MEASURE.values())].sum()
+    expected = {(day, KIND[kind], who, model or "", terminal): {MEASURE[f]: getattr(t, f) for f in MEASURE}
+                for (day, kind, who, model, terminal), t in truth.identity_totals.items()}
+    expected = {k: v for k, v in expected.items() if any(v.values())}
+    assert {k: v for k, v in got.to_dict("index").items() if any(v.values())} == expected
+    assert "unattributed" not in set(metrics["identity_source"])
+
+
+def test_events_give_each_person_day_its_exact_cost_and_store_no_content(real_clients):
+    truth, _, events = real_clients
+    requests = events[events["event"] == "api_request"]
+    cost = requests.groupby(["date", "identity_source", "identity", "terminal_type"])["cost_usd_micros"].sum()
+    assert cost.to_dict() == {(day, KIND[kind], who, terminal): micros
+                              for (day, kind, who, terminal), micros in truth.event_cost_micros.items() if micros}
+    assert events.groupby(["date", "event"]).size().to_dict() == {
+        (day, name.removeprefix("claude_code.")): n for (day, name), n in truth.event_counts.items()}
+    decisions = events[events["event"] == "tool_decision"]
+    assert set(decisions["decision"]) == {"accept", "reject"} and decisions["tool_name"].notna().all()
+    assert not events["attributes"].fillna("").str.contains('"prompt"').any()
+
+
+def test_prompts_and_tool_contents_are_never_stored_even_when_a_client_sends_them(tmp_path):
+    record = {"timeUnixNano": str(at(D1, 60)), "body": {"stringValue": "claude_code.user_prompt"}, "attributes": [
+        {"key": "event.name", "value": {"stringValue": "user_prompt"}},
+        {"key": "user.email", "value": {"stringValue": "ana@example.com"}},
+        {"key": "prompt", "value": {"stringValue": "the secret plan"}},
+        {"key": "prompt_length", "value": {"stringValue": "15"}},
+        {"key": "tool_input", "value": {"stringValue": "cat ~/.ssh/id_rsa"}}]}
+    line = {"resourceLogs": [{"resource": {"attributes": []}, "scopeLogs": [
+        {"scope": {"name": "com.anthropic.claude_code.events"}, "logRecords": [record, record]}]}]}
+    (tmp_path / "otel").mkdir()
+    (tmp_path / "otel" / "logs.jsonl").write_text(json.dumps(line) + "\n")
+    result = dg.materialize([claude_code_events], partition_key=D1.isoformat(), resources={
+        "telemetry": TelemetryResource(base_dir=str(tmp_path / "otel")), "lake": LakeResource(base_dir=str(tmp_path / "lake"))})
+    assert result.success
+    stored = Lake(str(tmp_path / "lake")).read_day("claude_code_events", D1)
+    assert stored.num_rows == 1, "a record delivered twice is kept once"
+    assert json.loads(stored.to_pylist()[0]["attributes"]) == {"prompt_length": "15"}
+    assert "secret" not in str(stored.to_pylist()) and "id_rsa" not in str(stored.to_pylist())

@@ -26,7 +26,7 @@ ARTIFACTS = REPO / "test-artifacts" / "ui"
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 GROUP_SIZES = {  # the architecture's groups and how many assets each holds
     "claude_code_analytics": 2, "admin_usage_cost": 3, "enterprise_engagement": 5, "enterprise_usage_cost": 4,
-    "usage_cost_analytics": 2, "telemetry": 1, "claude_code_history": 1, "organization": 2,
+    "usage_cost_analytics": 2, "telemetry": 2, "claude_code_history": 1, "organization": 2,
 }
 SYNCED = [TODAY - dt.timedelta(days=n) for n in (3, 2, 1)]
 

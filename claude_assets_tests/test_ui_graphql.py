@@ -38,6 +38,7 @@ GROUPS = {
     "claude_usage": "usage_cost_analytics",
     "claude_cost": "usage_cost_analytics",
     "claude_code_telemetry": "telemetry",
+    "claude_code_events": "telemetry",
     "claude_code_user_daily": "claude_code_history",
     "org_daily_overview": "organization",
     "cost_reconciliation": "organization",

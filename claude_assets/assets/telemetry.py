@@ -1,4 +1,5 @@
-"""`claude_code_telemetry`: Claude Code's OpenTelemetry metrics, per UTC day, user, model and terminal.
+"""Claude Code's OpenTelemetry output as two assets: `claude_code_telemetry` (the metrics, per UTC day,
+person, model and terminal) and `claude_code_events` (one row per event).
 
 Telemetry is near real time but only exists from the day a client turned it on; the joined
 history downstream uses it where it exists and the analytics APIs before. A run reads each
@@ -7,7 +8,7 @@ written before the range (minus a lookback, for cumulative series that began ear
 """
 
 import datetime as dt
-from typing import Iterator
+from typing import Callable, Iterator
 
 import dagster as dg
 import pyarrow as pa
@@ -18,10 +19,23 @@ from claude_assets.assets.raw import column_schema
 from claude_assets.checks import day_findings, table_check_results, table_check_specs
 from claude_assets.lake import Lake
 from claude_assets.organizations import DEFAULT, Organization
-from claude_assets.tables import Column, Table, count, day, text
+from claude_assets.tables import Column, Table, count, day, flag, text, timestamp
 from claude_assets.telemetry import KEY_COLUMNS, MEASURE_COLUMNS, open_telemetry_dir, read_telemetry, telemetry_files
+from claude_assets.telemetry_events import read_events
 
 LOOKBACK = dt.timedelta(days=2)
+
+_IDENTITY = (
+    text("identity_source", description="the attribute the person was named by (user.email, user.account_id, "
+         "user.account_uuid, enduser.id or another configured one, user.id) or unattributed"),
+    text("identity", description="its value: the person as the telemetry names them"),
+    text("email", description="lowercased: user.email, or an identity attribute holding an e-mail"),
+    text("account_id", description="user.account_id (else user.account_uuid): the Admin APIs' user id"),
+)
+_CLIENT = (
+    text("organization_id", description="organization.id: whose clients sent it"),
+    text("service_version", description="the Claude Code version (service.version)"),
+)
 
 TELEMETRY_TABLE = Table(
     asset="claude_code_telemetry",
@@ -34,53 +48,78 @@ TELEMETRY_TABLE = Table(
     ),
     natural_key=KEY_COLUMNS,
     keeps_extra=False,  # points of metrics this version does not map are counted in `read/ignored_points`
-    columns=(day("date"),
-             text("identity_source", description="the attribute the row is attributed by (user.email, user.account_id, "
-                  "user.account_uuid, enduser.id or another configured one, user.id) or unattributed"),
-             text("identity", description="its value: the person as the telemetry names them"),
-             text("email", description="lowercased: user.email, or an identity attribute holding an e-mail"),
-             text("account_id", description="user.account_id (else user.account_uuid): the Admin APIs' user id"),
-             text("model"), text("terminal_type"),
-             text("organization_id", description="organization.id: whose clients sent it"),
-             text("service_version", description="the Claude Code version (service.version)"))
+    columns=(day("date"), *_IDENTITY, text("model"), text("terminal_type"), *_CLIENT)
     + tuple(Column(c, pa.float64()) if c.endswith(("_usd", "_s")) else count(c) for c in MEASURE_COLUMNS),
 )
 
 
-def build_telemetry_asset(org: Organization = DEFAULT) -> dg.AssetsDefinition:
-    """The organization's telemetry asset, reading its own exporter folder."""
-    key, lake_resource, telemetry_resource = org.key(TELEMETRY_TABLE.asset), org.resource("lake"), org.resource("telemetry")
+EVENTS_TABLE = Table(
+    asset="claude_code_events",
+    description=(
+        "One row per Claude Code event (OpenTelemetry logs): API requests with their exact cost "
+        "(cost_usd_micros) and tokens, API errors, tool decisions and results, prompts (their length only), "
+        "attributed to a person as the metrics are. What people typed and tool contents are never stored; the "
+        "event's other attributes are kept in `attributes` (JSON)."
+    ),
+    natural_key=("date", "time", "identity", "session_id", "sequence", "event", "request_id", "tool_use_id"),
+    keeps_extra=False,
+    columns=(
+        day("date"), timestamp("time"), text("event", description="api_request, tool_decision, ... (no prefix)"),
+        count("sequence", description="event.sequence: the event's number in its process"), text("session_id"), text("prompt_id"),
+        *_IDENTITY, text("terminal_type"), *_CLIENT, text("model"), text("speed"), text("query_source"),
+        text("request_id"),
+        count("cost_usd_micros", description="exact cost of an API request in millionths of a USD"),
+        Column("cost_usd", pa.float64()),
+        count("input_tokens"), count("output_tokens"), count("cache_read_tokens"), count("cache_creation_tokens"),
+        count("duration_ms"), text("tool_name"), text("tool_use_id"), text("decision", description="accept or reject"),
+        text("source", description="who decided: config, user_permanent, ... (decision_source on tool results)"),
+        flag("success"), text("error"), text("error_type"), count("status_code"), count("attempt"),
+        text("attributes", description="JSON of the event's other attributes (content attributes are dropped)"),
+    ),
+)
+
+
+def _telemetry_asset(table: Table, read: Callable, org: Organization) -> dg.AssetsDefinition:
+    """A telemetry asset of `org`, reading its own exporter folder with `read(context, days, base_dir, lake, org)`."""
+    key, lake_resource, telemetry_resource = org.key(table.asset), org.resource("lake"), org.resource("telemetry")
 
     @dg.multi_asset(
-        name=org.op_name(TELEMETRY_TABLE.asset),
+        name=org.op_name(table.asset),
         specs=[
             dg.AssetSpec(
                 key,
                 group_name="telemetry",
-                description=TELEMETRY_TABLE.description + "\n\nSource: OTLP/JSON lines files in CLAUDE_ASSETS_TELEMETRY_DIR.",
+                description=table.description + "\n\nSource: OTLP/JSON lines files in CLAUDE_ASSETS_TELEMETRY_DIR.",
                 kinds={"parquet", "opentelemetry"},
                 partitions_def=calendars.TELEMETRY.partitions_def(),
                 skippable=True,
-                metadata={"dagster/column_schema": column_schema(TELEMETRY_TABLE),
-                          "natural_key": ", ".join(TELEMETRY_TABLE.natural_key),
+                metadata={"dagster/column_schema": column_schema(table), "natural_key": ", ".join(table.natural_key),
                           calendars.METADATA_KEY: calendars.TELEMETRY.name},
             )
         ],
-        check_specs=table_check_specs(TELEMETRY_TABLE, org),
+        check_specs=table_check_specs(table, org),
         partitions_def=calendars.TELEMETRY.partitions_def(),
         backfill_policy=dg.BackfillPolicy.single_run(),
         required_resource_keys={telemetry_resource, lake_resource},
     )
-    def _telemetry(context: dg.AssetExecutionContext) -> Iterator:
+    def _asset(context: dg.AssetExecutionContext) -> Iterator:
         base_dir = getattr(context.resources, telemetry_resource).base_dir
         lake = getattr(context.resources, lake_resource).get_lake()
-        yield from read_into_lake(context, [dt.date.fromisoformat(k) for k in context.partition_keys], base_dir, lake, org)
+        yield from read(context, [dt.date.fromisoformat(k) for k in context.partition_keys], base_dir, lake, org)
 
-    return _telemetry
+    return _asset
 
 
-def read_into_lake(context, days: list[dt.date], base_dir: str, lake: Lake, org: Organization) -> Iterator:
-    """Read the exporter files once for all `days`, write each day, then record what was read and the checks."""
+def build_telemetry_asset(org: Organization = DEFAULT) -> dg.AssetsDefinition:
+    return _telemetry_asset(TELEMETRY_TABLE, read_into_lake, org)
+
+
+def build_events_asset(org: Organization = DEFAULT) -> dg.AssetsDefinition:
+    return _telemetry_asset(EVENTS_TABLE, read_events_into_lake, org)
+
+
+def _files(context, days: list[dt.date], base_dir: str):
+    """(filesystem, the exporter files that can hold `days`), warning where to point if there are none."""
     fs, root = open_telemetry_dir(base_dir)
     since = dt.datetime.combine(days[0], dt.time(), tzinfo=dt.timezone.utc) - LOOKBACK
     paths = telemetry_files(fs, root, since) if fs.exists(root) else []
@@ -90,6 +129,29 @@ def read_into_lake(context, days: list[dt.date], base_dir: str, lake: Lake, org:
             "are written empty. Point CLAUDE_ASSETS_TELEMETRY_DIR at the folder your OpenTelemetry Collector's file "
             "exporter writes (its `path`), with CLAUDE_CODE_ENABLE_TELEMETRY=1 on the clients."
         )
+    return fs, paths
+
+
+def _write_days(context, table: Table, days: list[dt.date], rows: list[dict], lake: Lake, org: Organization,
+                **metadata: Callable[[list[dict]], object]) -> dict:
+    """Write every day of the run (empty where nothing was read); the checks' findings per day."""
+    by_day: dict[dt.date, list[dict]] = {d: [] for d in days}
+    for row in rows:
+        by_day[row["date"]].append(row)
+    findings = {}
+    for d, day_rows in by_day.items():
+        written = write_day(context, lake, table, d, day_rows, org, **{k: f(day_rows) for k, f in metadata.items()})
+        findings[d] = day_findings(table, written)
+    return findings
+
+
+def _people(rows: list[dict]) -> int:
+    return len({r["identity"] for r in rows})
+
+
+def read_into_lake(context, days: list[dt.date], base_dir: str, lake: Lake, org: Organization) -> Iterator:
+    """Read the exporter files once for all `days`, write each day, then record what was read and the checks."""
+    fs, paths = _files(context, days, base_dir)
     rows, report = read_telemetry(fs, paths, set(days), org.telemetry_identity_attributes,
                                   org.telemetry_organization_id)
     for example in report.bad_line_examples:
@@ -99,14 +161,7 @@ def read_into_lake(context, days: list[dt.date], base_dir: str, lake: Lake, org:
                             f"others: {unreadable}")
     if report.not_telemetry_files:
         context.log.info(f"left alone files that are not OTLP JSON lines: {', '.join(report.not_telemetry_files)}")
-    by_day: dict[dt.date, list[dict]] = {d: [] for d in days}
-    for row in rows:
-        by_day[row["date"]].append(row)
-    findings = {}
-    for d, day_rows in by_day.items():
-        written = write_day(context, lake, TELEMETRY_TABLE, d, day_rows, org,
-                            users=len({r["identity"] for r in day_rows}))
-        findings[d] = day_findings(TELEMETRY_TABLE, written)
+    findings = _write_days(context, TELEMETRY_TABLE, days, rows, lake, org, users=_people)
     summary = {
         "files": report.files, "megabytes": round(report.bytes / 2**20, 2), "lines": report.lines,
         "bad_lines": report.bad_lines, "event_lines": report.event_lines,
@@ -130,4 +185,29 @@ def read_into_lake(context, days: list[dt.date], base_dir: str, lake: Lake, org:
                                check_results=table_check_results(TELEMETRY_TABLE, findings, org))
 
 
+def read_events_into_lake(context, days: list[dt.date], base_dir: str, lake: Lake, org: Organization) -> Iterator:
+    """Read the events of `days` from the exporter files, write each day, record what was read and the checks."""
+    fs, paths = _files(context, days, base_dir)
+    rows, report = read_events(fs, paths, set(days), org.telemetry_identity_attributes, org.telemetry_organization_id)
+    if report.content_attributes_dropped:
+        context.log.info(f"dropped {report.content_attributes_dropped} attribute(s) holding prompts or tool contents: "
+                         "they are never stored")
+    findings = _write_days(context, EVENTS_TABLE, days, rows, lake, org, users=_people,
+                           cost_usd=lambda r: round(sum(x["cost_usd_micros"] or 0 for x in r) / 1_000_000, 6))
+    summary = {"files": report.files, "event_lines": report.event_lines, "records": report.records,
+               "duplicates": report.duplicates, "other_scopes": report.other_scopes,
+               "other_organization_records": report.other_organization_records,
+               "content_attributes_dropped": report.content_attributes_dropped, "bad_lines": report.bad_lines}
+    context.log.info(f"claude_code_events: {summary}")
+    yield dg.AssetObservation(
+        asset_key=org.key(EVENTS_TABLE.asset),
+        metadata={**{f"read/{k}": v for k, v in summary.items()},
+                  "read/events": dg.MetadataValue.json(report.events),
+                  "read/bad_line_examples": dg.MetadataValue.json(report.bad_line_examples)},
+    )
+    yield dg.MaterializeResult(asset_key=org.key(EVENTS_TABLE.asset),
+                               check_results=table_check_results(EVENTS_TABLE, findings, org))
+
+
 claude_code_telemetry = build_telemetry_asset()
+claude_code_events = build_events_asset()
