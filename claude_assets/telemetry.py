@@ -48,10 +48,23 @@ QUOTED_BAD_LINES = 5
 _MODEL_SUFFIX = re.compile(r"\[[^\]]*\]$")
 UNATTRIBUTED = "unattributed"
 
-# metric name -> function(attributes) -> measure column (or None to ignore the point)
+# metric name -> function(attributes) -> the measure column(s) a point counts in (None: ignore the point)
 _TOKEN_TYPES = {"input": "input_tokens", "output": "output_tokens", "cacheRead": "cache_read_tokens",
                 "cacheCreation": "cache_creation_tokens"}
-_DECISIONS = {"accept": "edit_accepted", "reject": "edit_rejected"}
+_DECISIONS = {"accept": "accepted", "reject": "rejected"}
+# the tools `code_edit_tool.decision` counts, named as the Claude Code report names them
+EDIT_TOOLS = {"Edit": "edit_tool", "Write": "write_tool", "NotebookEdit": "notebook_edit_tool"}
+
+
+def _decision(attributes: dict) -> tuple[str, ...] | None:
+    """An edit decision counts in the total and, for a tool the report also counts, in that tool's column."""
+    decision = _DECISIONS.get(attributes.get("decision"))
+    if decision is None:
+        return None
+    tool = EDIT_TOOLS.get(attributes.get("tool_name"))
+    return (f"edit_{decision}",) + ((f"{tool}_{decision}",) if tool else ())
+
+
 _SESSION_STARTS = {"fresh": "sessions", "agents_view": None}  # resume, continue and any newer kind: resumes
 MEASURES: dict[str, Any] = {
     "claude_code.session.count": lambda a: _SESSION_STARTS.get(a.get("start_type", "fresh"), "session_resumes"),
@@ -60,11 +73,13 @@ MEASURES: dict[str, Any] = {
     "claude_code.pull_request.count": lambda a: "pull_requests",
     "claude_code.cost.usage": lambda a: "cost_usd",
     "claude_code.token.usage": lambda a: _TOKEN_TYPES.get(a.get("type")),
-    "claude_code.code_edit_tool.decision": lambda a: _DECISIONS.get(a.get("decision")),
+    "claude_code.code_edit_tool.decision": _decision,
     "claude_code.active_time.total": lambda a: {"user": "active_time_user_s", "cli": "active_time_cli_s"}.get(a.get("type")),
 }
 MEASURE_COLUMNS = ("sessions", "session_resumes", "lines_added", "lines_removed", "commits", "pull_requests",
-                   "edit_accepted", "edit_rejected", "input_tokens", "output_tokens", "cache_read_tokens",
+                   "edit_accepted", "edit_rejected",
+                   *(f"{tool}_{decision}" for tool in EDIT_TOOLS.values() for decision in ("accepted", "rejected")),
+                   "input_tokens", "output_tokens", "cache_read_tokens",
                    "cache_creation_tokens", "cost_usd", "active_time_user_s", "active_time_cli_s")
 KEY_COLUMNS = ("date", "identity_source", "identity", "email", "account_id", "model", "terminal_type",
                "organization_id", "service_version")
@@ -210,10 +225,11 @@ def read_telemetry(fs, paths: Iterable[str], days: set[dt.date] | None = None,
     totals: dict[tuple, dict[str, float]] = {}
     cumulative: dict[tuple, list[tuple[int, float]]] = {}
 
-    def add(day: dt.date, identity: tuple, column: str, amount: float) -> None:
+    def add(day: dt.date, identity: tuple, columns: tuple[str, ...], amount: float) -> None:
         if days is None or day in days:
             row = totals.setdefault((day, *identity), {})
-            row[column] = row.get(column, 0.0) + amount
+            for column in columns:
+                row[column] = row.get(column, 0.0) + amount
 
     for path in paths:
         for number, line in _lines(fs, path, report):
@@ -240,18 +256,19 @@ def read_telemetry(fs, paths: Iterable[str], days: set[dt.date] | None = None,
                     report.other_organization_points += 1
                     continue
                 measure = MEASURES.get(name)
-                column = measure(attributes) if measure else None
-                if column is None:
+                columns = measure(attributes) if measure else None
+                if columns is None:
                     report.ignored_points += 1
                     continue
+                columns = (columns,) if isinstance(columns, str) else columns
                 identity = _identity(attributes, identity_attributes)
                 report.points_by_identity_source[identity[0]] = report.points_by_identity_source.get(identity[0], 0) + 1
                 if temporality == 2:
-                    series = (column, identity, tuple(sorted(attributes.items())), start)
+                    series = (columns, identity, tuple(sorted(attributes.items())), start)
                     cumulative.setdefault(series, []).append((time, value))
                 else:
-                    add(day_of(time), identity, column, value)
-    for (column, identity, _, _), points in cumulative.items():
+                    add(day_of(time), identity, columns, value)
+    for (columns, identity, _, _), points in cumulative.items():
         report.series += 1
         previous = 0.0
         for time, value in sorted(points):
@@ -259,7 +276,7 @@ def read_telemetry(fs, paths: Iterable[str], days: set[dt.date] | None = None,
                 report.cumulative_resets += 1
                 previous = 0.0
             if value > previous:
-                add(day_of(time), identity, column, value - previous)
+                add(day_of(time), identity, columns, value - previous)
             previous = value
     rows = []
     for key, measures in sorted(totals.items(), key=lambda kv: str(kv[0])):

@@ -267,7 +267,9 @@ KIND = {"email": "user.email", "account_id": "user.account_id", "enduser.id": "e
 MEASURE = {"sessions": "sessions", "resumes": "session_resumes", "lines_added": "lines_added",
            "lines_removed": "lines_removed", "commits": "commits", "pull_requests": "pull_requests",
            "input": "input_tokens", "output": "output_tokens", "cache_read": "cache_read_tokens",
-           "cache_creation": "cache_creation_tokens"}
+           "cache_creation": "cache_creation_tokens",
+           **{f"{tool}_{d}": f"{tool}_{d}" for tool in ("edit_tool", "write_tool", "notebook_edit_tool")
+              for d in ("accepted", "rejected")}}
 
 
 @pytest.fixture(scope="module", params=["delta", "cumulative"])

@@ -70,8 +70,11 @@ def test_source_switches_to_telemetry_on_the_day_it_was_turned_on(organization, 
         truth = [r for r in organization.org.claude_code_records(d) if r["actor"].get("email_address") == user.email]
         assert mine.loc[d, "lines_added"] == sum(r["core_metrics"]["lines_of_code"]["added"] for r in truth)
         assert mine.loc[d, "commits"] == sum(r["core_metrics"]["commits_by_claude_code"] for r in truth)
+        multi_edits = sum(r["tool_actions"]["multi_edit_tool"]["accepted"] for r in truth)
+        assert mine.loc[d, "multi_edit_accepted"] == multi_edits, "only the report counts MultiEdit, on every day"
         if d >= on:
             assert mine.loc[d, "lines_added_delta"] == 0, "without lost exports telemetry agrees with the report"
+            assert mine.loc[d, "edit_accepted_delta"] == 0, "edits are compared like with like (no MultiEdit)"
         else:
             assert mine.loc[d, ["lines_added_delta"]].isna().all()
     assert history["email"].str.lower().equals(history["email"]), "one identity per user, whatever the case"
@@ -95,7 +98,8 @@ def test_the_user_day_columns_are_the_documented_contract():
     from claude_assets.assets.history import USER_DAILY
 
     measures = ["sessions", "lines_added", "lines_removed", "commits", "pull_requests", "edit_accepted",
-                "edit_rejected", "input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens", "cost_usd"]
+                "edit_rejected", "multi_edit_accepted", "multi_edit_rejected", "input_tokens", "output_tokens",
+                "cache_read_tokens", "cache_creation_tokens", "cost_usd"]
     assert USER_DAILY.schema.names == ["date", "email", *measures, "source", *[f"{m}_delta" for m in measures]]
 
 

@@ -33,8 +33,17 @@ from claude_assets.organizations import DEFAULT, Organization
 from claude_assets.tables import Column, Table, count, day, text
 
 MEASURES = ("sessions", "lines_added", "lines_removed", "commits", "pull_requests", "edit_accepted", "edit_rejected",
-            "input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens", "cost_usd")
+            "multi_edit_accepted", "multi_edit_rejected", "input_tokens", "output_tokens", "cache_read_tokens",
+            "cache_creation_tokens", "cost_usd")
+# The edit tools telemetry counts (`code_edit_tool.decision`: Edit, Write, NotebookEdit), so that telemetry and
+# the APIs are compared like with like; the APIs' MultiEdit decisions, which telemetry never sees, are apart.
+EDIT_TOOLS = ("edit_tool", "write_tool", "notebook_edit_tool")
+TELEMETRY_BLIND = {"multi_edit_accepted", "multi_edit_rejected"}  # taken from the APIs even where telemetry wins
 SOURCES = ("telemetry", "claude_code_report", "enterprise_users")
+_MEANING = {f"{edits}_{decision}": meaning for edits, meaning in (
+    ("edit", "Edit, Write and NotebookEdit decisions: the tools telemetry counts"),
+    ("multi_edit", "MultiEdit decisions: only the APIs count them, so they come from the APIs on every row"),
+) for decision in ("accepted", "rejected")}
 
 USER_DAILY = Table(
     asset="claude_code_user_daily",
@@ -43,7 +52,7 @@ USER_DAILY = Table(
     natural_key=("date", "email"),
     keeps_extra=False,
     columns=(day("date"), text("email"))
-    + tuple(Column(m, pa.float64()) if m == "cost_usd" else count(m) for m in MEASURES)
+    + tuple(Column(m, pa.float64()) if m == "cost_usd" else count(m, description=_MEANING.get(m, "")) for m in MEASURES)
     + (text("source", description="telemetry, claude_code_report or enterprise_users"),)
     + tuple(Column(f"{m}_delta", pa.float64(), description="telemetry minus the API, where both cover the day")
             for m in MEASURES),
@@ -69,16 +78,16 @@ def telemetry_users(frame: pd.DataFrame, accounts: dict[str, str]) -> pd.DataFra
     missing = email.isna()
     email.loc[missing] = frame.loc[missing, "account_id"].map(accounts).fillna(identity[missing])
     frame = frame.assign(email=email)
-    return _per_user(frame, {m: m for m in MEASURES})
+    return _per_user(frame, {m: m for m in MEASURES if m not in TELEMETRY_BLIND})
 
 
 def report_users(usage: pd.DataFrame, models: pd.DataFrame | None) -> pd.DataFrame:
     users = usage[usage["actor_type"] == "user_actor"]
-    tools = ("edit_tool", "multi_edit_tool", "write_tool", "notebook_edit_tool")
     result = _per_user(users, {
         "sessions": "sessions", "lines_added": "lines_added", "lines_removed": "lines_removed", "commits": "commits",
-        "pull_requests": "pull_requests", "edit_accepted": [f"{t}_accepted" for t in tools],
-        "edit_rejected": [f"{t}_rejected" for t in tools],
+        "pull_requests": "pull_requests", "edit_accepted": [f"{t}_accepted" for t in EDIT_TOOLS],
+        "edit_rejected": [f"{t}_rejected" for t in EDIT_TOOLS], "multi_edit_accepted": "multi_edit_tool_accepted",
+        "multi_edit_rejected": "multi_edit_tool_rejected",
     })
     if models is not None and not models.empty:
         per_model = _per_user(models[models["actor_type"] == "user_actor"], {
@@ -91,13 +100,14 @@ def report_users(usage: pd.DataFrame, models: pd.DataFrame | None) -> pd.DataFra
 def enterprise_users(activity: pd.DataFrame, usage: pd.DataFrame | None, cost: pd.DataFrame | None) -> pd.DataFrame:
     coders = activity[activity[["claude_code_sessions", "claude_code_lines_added", "claude_code_commits"]].fillna(0)
                       .sum(axis=1) > 0]
-    tools = ("edit_tool", "multi_edit_tool", "write_tool", "notebook_edit_tool")
     result = _per_user(coders, {
         "sessions": "claude_code_sessions", "lines_added": "claude_code_lines_added",
         "lines_removed": "claude_code_lines_removed", "commits": "claude_code_commits",
         "pull_requests": "claude_code_pull_requests",
-        "edit_accepted": [f"claude_code_{t}_accepted" for t in tools],
-        "edit_rejected": [f"claude_code_{t}_rejected" for t in tools],
+        "edit_accepted": [f"claude_code_{t}_accepted" for t in EDIT_TOOLS],
+        "edit_rejected": [f"claude_code_{t}_rejected" for t in EDIT_TOOLS],
+        "multi_edit_accepted": "claude_code_multi_edit_tool_accepted",
+        "multi_edit_rejected": "claude_code_multi_edit_tool_rejected",
     })
     if usage is not None and not usage.empty:
         code = usage[usage["product"] == "claude_code"]
@@ -138,9 +148,9 @@ def join_day(day_: dt.date, telemetry: pd.DataFrame | None, report: pd.DataFrame
         value = pd.Series(float("nan"), index=emails)
         for name in SOURCES:
             value = value.where(source != name, values(name, measure))
-        out[measure] = value.values
         # telemetry minus the API that also has the user: the report where it does, else Enterprise
         api = values("claude_code_report", measure).where(report_has, values("enterprise_users", measure))
+        out[measure] = (value.fillna(api) if measure in TELEMETRY_BLIND else value).values
         out[f"{measure}_delta"] = (values("telemetry", measure) - api).where(source == "telemetry").values
     for measure in MEASURES:
         if measure != "cost_usd":
