@@ -88,14 +88,25 @@ _ACCOUNT_ATTRIBUTES = ("user.account_id", "user.account_uuid")
 
 
 @dataclasses.dataclass
-class ReadReport:
-    """What reading cost and what it skipped, for the materialization's metadata."""
+class BadLines:
+    """Lines that are not valid OTLP/JSON: counted, and the first few quoted with file and line number."""
+
+    bad_lines: int = 0
+    bad_line_examples: list[str] = dataclasses.field(default_factory=list)
+
+    def bad(self, where: str, error: str, line: bytes) -> None:
+        self.bad_lines += 1
+        if len(self.bad_line_examples) < QUOTED_BAD_LINES:
+            self.bad_line_examples.append(f"{where}: {error}: {line.decode('utf-8', 'replace')[:120]!r}")
+
+
+@dataclasses.dataclass
+class ReadReport(BadLines):
+    """What reading metrics cost and what it skipped, for the materialization's metadata."""
 
     files: int = 0
     bytes: int = 0
     lines: int = 0
-    bad_lines: int = 0
-    bad_line_examples: list[str] = dataclasses.field(default_factory=list)
     event_lines: int = 0  # `resourceLogs` batches (Claude Code's events), not metrics
     unreadable_files: list[str] = dataclasses.field(default_factory=list)  # "path: error", kept up to the damage
     not_telemetry_files: list[str] = dataclasses.field(default_factory=list)  # files that are not OTLP JSON lines
@@ -107,11 +118,6 @@ class ReadReport:
     ignored_points: int = 0  # metrics or attribute values this version does not map
     cumulative_resets: int = 0
     series: int = 0
-
-    def bad(self, where: str, error: str, line: str) -> None:
-        self.bad_lines += 1
-        if len(self.bad_line_examples) < QUOTED_BAD_LINES:
-            self.bad_line_examples.append(f"{where}: {error}: {line[:120]!r}")
 
 
 def normalize_model(model: str | None) -> str | None:
@@ -242,7 +248,7 @@ def read_telemetry(fs, paths: Iterable[str], days: set[dt.date] | None = None,
                     continue
                 points = list(_points(batch))
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
-                report.bad(f"{path}:{number}", type(exc).__name__, line.decode("utf-8", "replace"))
+                report.bad(f"{path}:{number}", type(exc).__name__, line)
                 continue
             for name, temporality, attributes, start, time, value in points:
                 report.points += 1

@@ -21,8 +21,8 @@ import datetime as dt
 import json
 from typing import Any, Iterable
 
-from claude_assets.telemetry import (DEFAULT_IDENTITY_ATTRIBUTES, QUOTED_BAD_LINES, ReadReport, _attributes, _identity,
-                                     _lines, _text, day_of)
+from claude_assets.telemetry import (DEFAULT_IDENTITY_ATTRIBUTES, BadLines, ReadReport, _attributes, _identity, _lines,
+                                     _text, day_of)
 
 PREFIX = "claude_code."
 SCOPE = "com.anthropic.claude_code.events"
@@ -39,13 +39,13 @@ INTEGER = {"sequence": "event.sequence", "input_tokens": "input_tokens", "output
            "cache_read_tokens": "cache_read_tokens", "cache_creation_tokens": "cache_creation_tokens",
            "duration_ms": "duration_ms", "status_code": "status_code", "attempt": "attempt"}
 # read elsewhere, or the identity's: not repeated in `attributes`
-_READ = frozenset({*TEXT.values(), *INTEGER.values(), "model", "event.name", "event.timestamp", "cost_usd", "cost_usd_micros",
-                   "success", "source", "decision_source", "user.email", "user.account_id", "user.account_uuid",
+_READ = frozenset({*TEXT.values(), *INTEGER.values(), "model", "event.name", "event.timestamp", "cost_usd",
+                   "cost_usd_micros", "success", "source", "decision_source", "user.email", "user.account_id", "user.account_uuid",
                    "user.id", "organization.id", "service.version", "terminal.type", "service.name"})
 
 
 @dataclasses.dataclass
-class EventsReport:
+class EventsReport(BadLines):
     """What reading events cost and skipped, for the materialization's metadata."""
 
     files: int = 0
@@ -56,14 +56,7 @@ class EventsReport:
     other_scopes: int = 0  # log records that are not Claude Code's events (another app on the same Collector)
     other_organization_records: int = 0
     content_attributes_dropped: int = 0
-    bad_lines: int = 0
-    bad_line_examples: list[str] = dataclasses.field(default_factory=list)
     events: dict[str, int] = dataclasses.field(default_factory=dict)  # event name -> records
-
-    def bad(self, where: str, error: str, line: bytes) -> None:
-        self.bad_lines += 1
-        if len(self.bad_line_examples) < QUOTED_BAD_LINES:
-            self.bad_line_examples.append(f"{where}: {error}: {line.decode('utf-8', 'replace')[:120]!r}")
 
 
 def _int(value: Any) -> int | None:
