@@ -616,3 +616,4 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     _usage_cost_analytics("claude_usage", "/usage", CLAUDE_USAGE, USAGE_GROUPINGS),
     _usage_cost_analytics("claude_cost", "/cost", CLAUDE_COST, COST_GROUPINGS),
 )
+RAW_ASSETS = tuple(asset for endpoint in ENDPOINTS for asset in endpoint.assets)  # every asset read from an API

@@ -18,11 +18,11 @@ from typing import Optional
 import dagster as dg
 import yaml
 
-from claude_assets.client import DEFAULT_BASE_URL
+from claude_assets.client import DEFAULT_BASE_URL, KeyKind
 from claude_assets.telemetry import DEFAULT_IDENTITY_ATTRIBUTES
 
 CONFIG_ENV_VAR = "CLAUDE_ASSETS_ORGANIZATIONS"
-KEY_KINDS = ("admin", "analytics")
+KEY_KINDS = tuple(kind.value for kind in KeyKind)
 _OFF = ("0", "false", "no", "off")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 

@@ -14,7 +14,7 @@ import subprocess
 from typing import Sequence
 
 from claude_assets.demo import dagster_command
-from claude_assets.endpoints import ENDPOINTS
+from claude_assets.endpoints import ENDPOINTS, RAW_ASSETS
 from claude_assets.organizations import DEFAULT, Organization
 
 
@@ -25,7 +25,7 @@ class RebuildError(Exception):
 def commands(start: dt.date, end: dt.date, select: list[str] | None,
              orgs: Sequence[Organization] = (DEFAULT,)) -> list[list[str]]:
     """One `dagster asset materialize` command per organization and endpoint with a selected table."""
-    known = {asset for endpoint in ENDPOINTS for asset in endpoint.assets}
+    known = set(RAW_ASSETS)
     unknown = sorted(set(select or []) - known)
     if unknown:
         raise RebuildError(f"Unknown assets: {', '.join(unknown)}. Raw assets: {', '.join(sorted(known))}")

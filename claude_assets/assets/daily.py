@@ -18,13 +18,12 @@ import pyarrow as pa
 
 from claude_assets import calendars
 from claude_assets.assets.raw import column_schema, synced_assets
-from claude_assets.endpoints import ENDPOINTS
+from claude_assets.endpoints import RAW_ASSETS
 from claude_assets.lake import Lake
 from claude_assets.organizations import DEFAULT, Organization
 from claude_assets.tables import Table
 
 Rows = pd.DataFrame | list[dict]
-ALL_RAW_ASSETS = {asset for endpoint in ENDPOINTS for asset in endpoint.assets}
 
 
 def read_day(lake: Lake, asset: str, day: dt.date) -> pd.DataFrame | None:
@@ -72,7 +71,7 @@ def derived_daily_asset(
     Inputs from endpoints the organization does not sync are never read (compute sees None)."""
     partitions_def = calendar.partitions_def()
     lake_resource = org.resource("lake")
-    readable = [asset for asset in inputs if asset not in ALL_RAW_ASSETS or asset in synced_assets(org)]
+    readable = [asset for asset in inputs if asset not in RAW_ASSETS or asset in synced_assets(org)]
     spec = dg.AssetSpec(
         org.key(table.asset), group_name=group, description=description, kinds={"parquet", "pandas"},
         partitions_def=partitions_def, deps=[org.key(asset) for asset in readable], skippable=True,
