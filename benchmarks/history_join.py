@@ -1,8 +1,9 @@
 """Joining a year of Claude Code history for 1,000 users: `claude_code_user_daily` over every day.
 
-Builds a lake for the emulated organization (the raw assets the join reads, and telemetry for
-the users who turned it on), then materializes `claude_code_user_daily` over the whole
-engagement calendar in one run, in a fresh process whose peak RSS is the join's own.
+Builds a lake for the emulated organization (the raw assets the join reads, and the metrics of
+realistic clients: the users who turned telemetry on, and API keys), then materializes
+`claude_code_user_daily` over the whole engagement calendar in one run, in a fresh process whose
+peak RSS is the join's own.
 
     python benchmarks/history_join.py [--users 1000] [--days 365]
 
@@ -28,7 +29,8 @@ from claude_assets.emulator.telemetry import write_telemetry
 from claude_assets.endpoints import ENDPOINTS
 from claude_assets.lake import Lake
 from claude_assets.sync import sync_days
-from claude_assets.telemetry import open_telemetry_dir, read_telemetry, telemetry_files
+from claude_assets.telemetry.files import open_telemetry_dir, telemetry_files
+from claude_assets.telemetry.metrics import read_telemetry
 
 SOURCES = ("claude_code_report", "enterprise_user_activity", "enterprise_user_usage", "enterprise_user_cost")
 
@@ -62,7 +64,7 @@ def main() -> None:
             client = ApiClient(ApiKey(key, endpoint.key_kind), emu.url, requests_per_minute=None)
             for _ in sync_days(endpoint, client, lake, days, resume=False):
                 pass
-        write_telemetry(emu.org, f"{root}/otel", days[0], days[-1], undercount=0.03)
+        write_telemetry(emu.org, f"{root}/otel", days[0], days[-1], undercount=0.03, events=None)  # the join reads none
     fs, folder = open_telemetry_dir(f"{root}/otel")
     rows, _ = read_telemetry(fs, telemetry_files(fs, folder, None), set(days))
     from claude_assets.assets.telemetry import TELEMETRY_TABLE

@@ -4,8 +4,9 @@ Layout: `<base>/<asset>/date=YYYY-MM-DD/part-0.parquet`. A day is written whole 
 on a local disk through a temporary file renamed into place, on object stores (and `memory://`)
 as one PUT, which those stores make atomic. A reader never sees half a day, a re-run replaces the
 day, and a crash mid-write leaves the previous version intact. Beside the tables, `_raw/` keeps
-every answer the API gave (so a day can be rebuilt without asking again) and `_quarantine/` the
-answers that would have replaced a day with something worse.
+every answer the API gave (so a day can be rebuilt without asking again), and the telemetry
+lines each day was read from (a Collector restart or a pruned rotation cannot take them back);
+`_quarantine/` keeps the answers that would have replaced a day with something worse.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ META_KEY = b"claude_assets"
 
 RAW_DIR = "_raw"  # the API's answers as received, beside the tables
 QUARANTINE_DIR = "_quarantine"  # answers that would have replaced a day with something worse
+LINES_FILE = "lines.jsonl.gz"  # in `_raw/<telemetry asset>/date=D/`: the OTLP lines the day was read from
+SERIES_FILE = "series.json.gz"  # beside it: where each cumulative series stood at the day's end
 
 
 def _parquet(table: pa.Table, info: dict) -> bytes:
@@ -127,6 +130,39 @@ class Lake:
                 found += [f"{RAW_DIR}/{endpoint}/{first}_{last}/{f.rsplit('/', 1)[-1]}"
                           for f in self.fs.ls(span, detail=False) if f.endswith(".json.gz")]
         return sorted(found, key=lambda name: name.rsplit("/", 1)[-1], reverse=True)
+
+    # -- the telemetry lines a day was read from, and where its cumulative series stood ---------
+
+    def _telemetry_path(self, asset: str, day: dt.date, name: str) -> str:
+        return f"{self.root}/{RAW_DIR}/{asset}/date={day.isoformat()}/{name}"
+
+    def lines_location(self, asset: str, day: dt.date) -> str:
+        path = self._telemetry_path(asset, day, LINES_FILE)
+        return path if self._local else self.fs.unstrip_protocol(path)
+
+    def write_lines(self, asset: str, day: dt.date, lines: list[bytes]) -> None:
+        """Keep the OTLP lines a telemetry day was read from (gzip, one batch per line), replacing the last kept."""
+        data = b"".join(line if line.endswith(b"\n") else line + b"\n" for line in lines)
+        self._put(self._telemetry_path(asset, day, LINES_FILE), gzip.compress(data, 5))
+
+    def read_lines(self, asset: str, day: dt.date) -> list[bytes] | None:
+        """The lines kept for a telemetry day, or None if it was never read."""
+        path = self._telemetry_path(asset, day, LINES_FILE)
+        if not self.fs.exists(path):
+            return None
+        with self.fs.open(path, "rb") as handle:
+            return [line for line in gzip.decompress(handle.read()).splitlines(keepends=True) if line.strip()]
+
+    def write_series(self, asset: str, day: dt.date, series: dict) -> None:
+        """Keep where each cumulative series stood at the end of a telemetry day: {series id: [time ns, value]}."""
+        self._put(self._telemetry_path(asset, day, SERIES_FILE), gzip.compress(json.dumps(series).encode(), 5))
+
+    def read_series(self, asset: str, day: dt.date) -> dict | None:
+        path = self._telemetry_path(asset, day, SERIES_FILE)
+        if not self.fs.exists(path):
+            return None
+        with self.fs.open(path, "rb") as handle:
+            return json.loads(gzip.decompress(handle.read()))
 
     def quarantine(self, asset: str, day: dt.date, table: pa.Table, info: dict) -> str:
         """Keep an answer that looked worse than the day in the lake, with why, without replacing the day."""

@@ -19,7 +19,7 @@ import dagster as dg
 import yaml
 
 from claude_assets.client import DEFAULT_BASE_URL, KeyKind
-from claude_assets.telemetry import DEFAULT_IDENTITY_ATTRIBUTES
+from claude_assets.telemetry.metrics import DEFAULT_IDENTITY_ATTRIBUTES
 
 CONFIG_ENV_VAR = "CLAUDE_ASSETS_ORGANIZATIONS"
 KEY_KINDS = tuple(kind.value for kind in KeyKind)

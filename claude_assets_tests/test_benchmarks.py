@@ -58,6 +58,13 @@ def test_the_telemetry_writer_benchmark_still_runs_and_prints_its_figures(tmp_pa
     assert figures["peak_rss_mb"] > 0
 
 
+def test_the_telemetry_year_benchmark_still_reads_a_short_and_a_long_range_and_prints_their_memory(tmp_path):
+    figures = run_benchmark(tmp_path, "telemetry_year.py", "--users", "20", "--days", "35")
+    assert set(figures) == {"users", "30_days", "35_days"}
+    for name, days in (("30_days", 30), ("35_days", 35)):
+        assert figures[name]["days"] == days and figures[name]["rows"] > 0 and figures[name]["peak_rss_mb"] > 0
+
+
 def test_the_history_join_benchmark_still_runs_and_prints_its_figures(tmp_path):
     figures = run_benchmark(tmp_path, "history_join.py", "--users", "20", "--days", WEEK)
     assert figures["days"] == int(WEEK) and figures["rows"] > 0

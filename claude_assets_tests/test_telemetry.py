@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import re
 
 import dagster as dg
 import pytest
@@ -131,7 +132,8 @@ def test_the_emulated_organization_s_telemetry_matches_its_truth(tmp_path):
     for temporality in ("delta", "cumulative"):
         out = tmp_path / temporality
         truth = write_telemetry(org, out, days[0], days[-1], temporality=temporality, undercount=0.05,
-                                max_megabytes=0.25, gzip_rotated=True)  # 3 days of 30 users: over 0.6 MB, any week
+                                max_megabytes=0.25, gzip_rotated=True,  # 3 days of 30 users: over 0.6 MB, any week
+                                realistic=False, events=None)  # members by e-mail only, as truth.totals counts them
         assert any(str(f).endswith(".gz") for f in out.iterdir()), "rotated, compressed files are read too"
         assert materialize_telemetry(out, tmp_path / f"lake-{temporality}", days).success
         for day in days:
@@ -161,7 +163,7 @@ def test_files_from_a_writer_whose_clock_is_behind_ours_are_still_read(tmp_path)
 
     import fsspec
 
-    from claude_assets.telemetry import telemetry_files
+    from claude_assets.telemetry.files import telemetry_files
 
     now = dt.datetime(2026, 3, 20, 12, tzinfo=dt.timezone.utc)
     behind = dt.timedelta(days=10)
@@ -333,3 +335,67 @@ def test_prompts_and_tool_contents_are_never_stored_even_when_a_client_sends_the
     assert stored.num_rows == 1, "a record delivered twice is kept once"
     assert json.loads(stored.to_pylist()[0]["attributes"]) == {"prompt_length": "15"}
     assert "secret" not in str(stored.to_pylist()) and "id_rsa" not in str(stored.to_pylist())
+
+
+# -- a Collector restart and an idle weekend, read night by night as the schedule does ---------------------------
+RESTART = dt.datetime(2026, 2, 28, 0, 20, tzinfo=dt.timezone.utc)  # Saturday, just after the 00:15 sync read Friday
+NIGHTLY = dt.timedelta(minutes=15)  # the telemetry sync reads yesterday at 00:15
+
+
+def _files_as_of(lines: list[bytes], folder, after: dt.datetime, before: dt.datetime) -> None:
+    """The Collector's one file as it stood at `before`, having been emptied by a restart at `after`."""
+    def newest(line: bytes) -> int:
+        return max(int(t) for t in re.findall(rb'"timeUnixNano":"(\d+)"', line))
+    low, high = after.timestamp() * 1e9, before.timestamp() * 1e9
+    (folder / "metrics.jsonl").write_bytes(b"".join(line for line in lines if low <= newest(line) < high))
+
+
+def _day_totals(lake: Lake, day: dt.date) -> dict:
+    frame = lake.read_day("claude_code_telemetry", day).to_pandas()
+    frame = frame.assign(model=frame["model"].fillna(""))
+    got = frame.groupby(["identity_source", "identity", "model", "terminal_type"])[list(MEASURE.values())].sum()
+    return {k: v for k, v in got.to_dict("index").items() if any(v.values())}
+
+
+def test_a_collector_restart_and_an_idle_weekend_lose_nothing_that_was_read(tmp_path):
+    org = Emulator(EmulatorConfig(seed=5, users=25, now=dt.datetime(2026, 3, 10, 12, tzinfo=dt.timezone.utc))).org
+    truth = write_telemetry(org, tmp_path / "written", WEEKS[0], WEEKS[-1], temporality="cumulative", undercount=0,
+                            realistic=True, events="same")
+    assert any(g.last_export < RESTART < g.next_export for g in truth.idle_gaps), "a process idles across the restart"
+    lines = (tmp_path / "written" / "metrics.jsonl").read_bytes().splitlines(keepends=True)
+    otel, lake = tmp_path / "otel", Lake(str(tmp_path / "lake"))
+    otel.mkdir()
+    resources = {"telemetry": TelemetryResource(base_dir=str(otel)), "lake": LakeResource(base_dir=lake.base)}
+    epoch = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+    for day in WEEKS:  # each night, yesterday is read from the file as it stands then
+        sync = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), dt.timezone.utc) + NIGHTLY
+        _files_as_of(lines, otel, epoch if sync <= RESTART else RESTART, sync)
+        assert dg.materialize([claude_code_telemetry, claude_code_events], partition_key=str(day),
+                              resources=resources).success
+
+    expected = {}
+    for (day, kind, who, model, terminal), t in truth.identity_totals.items():
+        row = {MEASURE[f]: getattr(t, f) for f in MEASURE}
+        if any(row.values()):
+            expected.setdefault(day, {})[(KIND[kind], who, model or "", terminal)] = row
+    restart_day = RESTART.date()
+    for day in WEEKS:
+        if day != restart_day:  # its first 20 minutes were erased before any run read them
+            assert _day_totals(lake, day) == expected[day], f"{day}: the idle weekend's Monday counts only its rise"
+    read_nightly = {day: _day_totals(lake, day) for day in WEEKS}
+    kept = lake.read_lines("claude_code_telemetry", WEEKS[0])
+    assert kept and all(b'"resourceMetrics"' in line for line in kept), "the metrics lines read are kept"
+
+    result = dg.materialize(  # the whole fortnight again, from the file the restart emptied and what was kept
+        [claude_code_telemetry, claude_code_events], resources=resources,
+        tags={"dagster/asset_partition_range_start": str(WEEKS[0]), "dagster/asset_partition_range_end": str(WEEKS[-1])})
+    assert result.success
+    assert {day: _day_totals(lake, day) for day in WEEKS} == read_nightly, "a day read again never shrinks"
+    observation = next(e for e in result.all_events if e.event_type_value == "ASSET_OBSERVATION")
+    assert observation.event_specific_data.asset_observation.metadata["read/kept_only_lines"].value > 0
+    events = lake.read_asset("claude_code_events").to_pandas()
+    requests = events[events["event"] == "api_request"]
+    cost = requests.groupby(["date", "identity_source", "identity", "terminal_type"])["cost_usd_micros"].sum()
+    assert {k: v for k, v in cost.to_dict().items() if k[0] != restart_day} == {
+        (day, KIND[kind], who, terminal): micros for (day, kind, who, terminal), micros in truth.event_cost_micros.items()
+        if micros and day != restart_day}, "every event read before the restart is still there, cost to the micro-dollar"

@@ -14,7 +14,7 @@ from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets.emulator.telemetry import write_telemetry
 from claude_assets.lake import Lake
 from claude_assets.resources import LakeResource, TelemetryResource
-from claude_assets.telemetry import MEASURE_COLUMNS
+from claude_assets.telemetry.metrics import MEASURE_COLUMNS
 from claude_assets_tests.helpers import TODAY, materialize
 
 NEWEST = TODAY - dt.timedelta(days=3)  # the engagement calendar's newest day
@@ -53,6 +53,8 @@ def a_user_who_turned_telemetry_on_recently(org):
 
 def test_source_switches_to_telemetry_on_the_day_it_was_turned_on(organization, tmp_path):
     user, days = a_user_who_turned_telemetry_on_recently(organization.org)
+    # the default, realistic clients: some send account ids and no e-mail (found through the Enterprise users'
+    # ids), API keys send only a user.id (rows of their own, which must not disturb the members')
     write_telemetry(organization.org, tmp_path / "otel", days[0], days[-1], undercount=0.0)
     for assets in (["claude_code_usage", "claude_code_model_usage"], ["enterprise_user_activity"],
                    ["enterprise_user_usage"], ["enterprise_user_cost"]):

@@ -4,7 +4,9 @@ person, model and terminal) and `claude_code_events` (one row per event).
 Telemetry is near real time but only exists from the day a client turned it on; the joined
 history downstream uses it where it exists and the analytics APIs before. A run reads each
 exporter file once for all its days (a year-long backfill is one pass), skipping files last
-written before the range (minus a lookback, for cumulative series that began earlier).
+written before the range (minus a lookback, for cumulative series that began earlier), and writes
+the days one by one. Each day keeps the lines it was read from (and, for the metrics, where its
+cumulative series stood) in the lake's `_raw/`, so reading it again never reads less.
 """
 
 import datetime as dt
@@ -20,10 +22,11 @@ from claude_assets.checks import day_findings, table_check_results, table_check_
 from claude_assets.lake import Lake
 from claude_assets.organizations import DEFAULT, Organization
 from claude_assets.tables import Column, Table, count, day, flag, text, timestamp
-from claude_assets.telemetry import KEY_COLUMNS, MEASURE_COLUMNS, open_telemetry_dir, read_telemetry, telemetry_files
-from claude_assets.telemetry_events import read_events
+from claude_assets.telemetry.events import EventsReport, events_by_day
+from claude_assets.telemetry.files import open_telemetry_dir, telemetry_files
+from claude_assets.telemetry.metrics import KEY_COLUMNS, MEASURE_COLUMNS, ReadReport, metrics_by_day
 
-LOOKBACK = dt.timedelta(days=2)
+LOOKBACK_DAYS = 2
 
 _IDENTITY = (
     text("identity_source", description="the attribute the person was named by (user.email, user.account_id, "
@@ -121,39 +124,23 @@ def build_events_asset(org: Organization = DEFAULT) -> dg.AssetsDefinition:
 def _files(context, days: list[dt.date], base_dir: str):
     """(filesystem, the exporter files that can hold `days`), warning where to point if there are none."""
     fs, root = open_telemetry_dir(base_dir)
-    since = dt.datetime.combine(days[0], dt.time(), tzinfo=dt.timezone.utc) - LOOKBACK
+    since = dt.datetime.combine(days[0], dt.time(), tzinfo=dt.timezone.utc) - dt.timedelta(days=LOOKBACK_DAYS)
     paths = telemetry_files(fs, root, since) if fs.exists(root) else []
     if not paths:
         context.log.warning(
-            f"No telemetry files under {base_dir} written since {since:%Y-%m-%d}: the days "
-            "are written empty. Point CLAUDE_ASSETS_TELEMETRY_DIR at the folder your OpenTelemetry Collector's file "
-            "exporter writes (its `path`), with CLAUDE_CODE_ENABLE_TELEMETRY=1 on the clients."
+            f"No telemetry files under {base_dir} written since {since:%Y-%m-%d}: the days hold only what "
+            "earlier runs read and kept in the lake (nothing, for a day never read). Point "
+            "CLAUDE_ASSETS_TELEMETRY_DIR at the folder your OpenTelemetry Collector's file exporter writes (its "
+            "`path`), with CLAUDE_CODE_ENABLE_TELEMETRY=1 on the clients."
         )
     return fs, paths
-
-
-def _write_days(context, table: Table, days: list[dt.date], rows: list[dict], lake: Lake, org: Organization,
-                **metadata: Callable[[list[dict]], object]) -> dict:
-    """Write every day of the run (empty where nothing was read); the checks' findings per day."""
-    by_day: dict[dt.date, list[dict]] = {d: [] for d in days}
-    for row in rows:
-        by_day[row["date"]].append(row)
-    findings = {}
-    for d, day_rows in by_day.items():
-        written = write_day(context, lake, table, d, day_rows, org, **{k: f(day_rows) for k, f in metadata.items()})
-        findings[d] = day_findings(table, written)
-    return findings
 
 
 def _people(rows: list[dict]) -> int:
     return len({r["identity"] for r in rows})
 
 
-def read_into_lake(context, days: list[dt.date], base_dir: str, lake: Lake, org: Organization) -> Iterator:
-    """Read the exporter files once for all `days`, write each day, then record what was read and the checks."""
-    fs, paths = _files(context, days, base_dir)
-    rows, report = read_telemetry(fs, paths, set(days), org.telemetry_identity_attributes,
-                                  org.telemetry_organization_id)
+def _log_files(context, report) -> None:
     for example in report.bad_line_examples:
         context.log.warning(f"skipped a line that is not OTLP/JSON: {example}")
     for unreadable in report.unreadable_files:
@@ -161,23 +148,47 @@ def read_into_lake(context, days: list[dt.date], base_dir: str, lake: Lake, org:
                             f"others: {unreadable}")
     if report.not_telemetry_files:
         context.log.info(f"left alone files that are not OTLP JSON lines: {', '.join(report.not_telemetry_files)}")
-    findings = _write_days(context, TELEMETRY_TABLE, days, rows, lake, org, users=_people)
+    if report.kept_only_lines:
+        context.log.info(f"read {report.kept_only_lines} line(s) that no file holds any more (a Collector restart or a "
+                         "pruned rotation) from what earlier runs kept in the lake")
+
+
+def _files_summary(report) -> dict:
+    return {"files": report.files, "megabytes": round(report.bytes / 2**20, 2), "lines": report.lines,
+            "bad_lines": report.bad_lines, "duplicate_lines": report.duplicate_lines,
+            "kept_lines": report.kept_lines, "kept_only_lines": report.kept_only_lines,
+            "unreadable_files": len(report.unreadable_files), "not_telemetry_files": len(report.not_telemetry_files)}
+
+
+def _files_metadata(report) -> dict:
+    return {"read/bad_line_examples": dg.MetadataValue.json(report.bad_line_examples),
+            "read/unreadable_file_list": dg.MetadataValue.json(report.unreadable_files),
+            "read/not_telemetry_file_list": dg.MetadataValue.json(report.not_telemetry_files)}
+
+
+def read_into_lake(context, days: list[dt.date], base_dir: str, lake: Lake, org: Organization) -> Iterator:
+    """Read the exporter files once for all `days`, write each day with its lines and series, then record what was read."""
+    fs, paths = _files(context, days, base_dir)
+    report, findings, asset = ReadReport(), {}, TELEMETRY_TABLE.asset
+    for day, rows, lines, series in metrics_by_day(fs, paths, days, report, org.telemetry_identity_attributes,
+                                                   org.telemetry_organization_id, lake, asset, LOOKBACK_DAYS):
+        lake.write_lines(asset, day, [line.text for line in lines])
+        lake.write_series(asset, day, series)
+        findings[day] = day_findings(TELEMETRY_TABLE, write_day(context, lake, TELEMETRY_TABLE, day, rows, org,
+                                                                users=_people(rows)))
+    _log_files(context, report)
     summary = {
-        "files": report.files, "megabytes": round(report.bytes / 2**20, 2), "lines": report.lines,
-        "bad_lines": report.bad_lines, "event_lines": report.event_lines,
-        "unreadable_files": len(report.unreadable_files), "not_telemetry_files": len(report.not_telemetry_files),
+        **_files_summary(report), "event_lines": report.other_kind_lines,
         "points": report.points, "points_without_time": report.points_without_time,
         "other_organization_points": report.other_organization_points,
-        "ignored_points": report.ignored_points,
-        "cumulative_series": report.series, "cumulative_resets": report.cumulative_resets,
+        "ignored_points": report.ignored_points, "cumulative_series": report.series,
+        "cumulative_series_from_earlier_days": report.series_from_earlier_days,
+        "cumulative_resets": report.cumulative_resets,
     }
     context.log.info(f"claude_code_telemetry: {summary}")
     yield dg.AssetObservation(
         asset_key=org.key(TELEMETRY_TABLE.asset),
-        metadata={**{f"read/{k}": v for k, v in summary.items()},
-                  "read/bad_line_examples": dg.MetadataValue.json(report.bad_line_examples),
-                  "read/unreadable_file_list": dg.MetadataValue.json(report.unreadable_files),
-                  "read/not_telemetry_file_list": dg.MetadataValue.json(report.not_telemetry_files),
+        metadata={**{f"read/{k}": v for k, v in summary.items()}, **_files_metadata(report),
                   "read/points_by_identity_source": dg.MetadataValue.json(report.points_by_identity_source),
                   "read/points_by_organization": dg.MetadataValue.json(report.points_by_organization)},
     )
@@ -186,24 +197,28 @@ def read_into_lake(context, days: list[dt.date], base_dir: str, lake: Lake, org:
 
 
 def read_events_into_lake(context, days: list[dt.date], base_dir: str, lake: Lake, org: Organization) -> Iterator:
-    """Read the events of `days` from the exporter files, write each day, record what was read and the checks."""
+    """Read the events of `days` from the exporter files, write each day with its lines, record what was read."""
     fs, paths = _files(context, days, base_dir)
-    rows, report = read_events(fs, paths, set(days), org.telemetry_identity_attributes, org.telemetry_organization_id)
+    report, findings, asset = EventsReport(), {}, EVENTS_TABLE.asset
+    for day, rows, lines in events_by_day(fs, paths, days, report, org.telemetry_identity_attributes,
+                                          org.telemetry_organization_id, lake, asset):
+        lake.write_lines(asset, day, [line.text for line in lines])
+        cost = round(sum(r["cost_usd_micros"] or 0 for r in rows) / 1_000_000, 6)
+        findings[day] = day_findings(EVENTS_TABLE, write_day(context, lake, EVENTS_TABLE, day, rows, org,
+                                                             users=_people(rows), cost_usd=cost))
+    _log_files(context, report)
     if report.content_attributes_dropped:
         context.log.info(f"dropped {report.content_attributes_dropped} attribute(s) holding prompts or tool contents: "
                          "they are never stored")
-    findings = _write_days(context, EVENTS_TABLE, days, rows, lake, org, users=_people,
-                           cost_usd=lambda r: round(sum(x["cost_usd_micros"] or 0 for x in r) / 1_000_000, 6))
-    summary = {"files": report.files, "event_lines": report.event_lines, "records": report.records,
+    summary = {**_files_summary(report), "event_lines": report.event_lines, "records": report.records,
                "duplicates": report.duplicates, "other_scopes": report.other_scopes,
                "other_organization_records": report.other_organization_records,
-               "content_attributes_dropped": report.content_attributes_dropped, "bad_lines": report.bad_lines}
+               "content_attributes_dropped": report.content_attributes_dropped}
     context.log.info(f"claude_code_events: {summary}")
     yield dg.AssetObservation(
         asset_key=org.key(EVENTS_TABLE.asset),
-        metadata={**{f"read/{k}": v for k, v in summary.items()},
-                  "read/events": dg.MetadataValue.json(report.events),
-                  "read/bad_line_examples": dg.MetadataValue.json(report.bad_line_examples)},
+        metadata={**{f"read/{k}": v for k, v in summary.items()}, **_files_metadata(report),
+                  "read/events": dg.MetadataValue.json(report.events)},
     )
     yield dg.MaterializeResult(asset_key=org.key(EVENTS_TABLE.asset),
                                check_results=table_check_results(EVENTS_TABLE, findings, org))

@@ -19,10 +19,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
-from claude_assets.telemetry import (DEFAULT_IDENTITY_ATTRIBUTES, BadLines, ReadReport, _attributes, _identity, _lines,
-                                     _text, day_of)
+from claude_assets.lake import Lake
+from claude_assets.telemetry.days import DayLines, Line, LinesReport
+from claude_assets.telemetry.files import day_of
+from claude_assets.telemetry.metrics import DEFAULT_IDENTITY_ATTRIBUTES, _attributes, _identity, _text
 
 PREFIX = "claude_code."
 SCOPE = "com.anthropic.claude_code.events"
@@ -45,11 +47,9 @@ _READ = frozenset({*TEXT.values(), *INTEGER.values(), "model", "event.name", "ev
 
 
 @dataclasses.dataclass
-class EventsReport(BadLines):
+class EventsReport(LinesReport):
     """What reading events cost and skipped, for the materialization's metadata."""
 
-    files: int = 0
-    lines: int = 0
     event_lines: int = 0
     records: int = 0
     duplicates: int = 0
@@ -99,18 +99,18 @@ def _time_ns(record: dict, attributes: dict) -> int | None:
     return None
 
 
-def event_row(record: dict, resource: dict, identity_attributes: tuple[str, ...], report: EventsReport) -> dict | None:
-    """One log record as a row, or None if it is not one of Claude Code's events or has no time."""
+def event_row(record: dict, resource: dict, identity_attributes: tuple[str, ...]) -> tuple[dict | None, int]:
+    """(one log record as a row, or None if it is not one of Claude Code's events or has no time;
+    how many content attributes were dropped from it)."""
     attributes = {**resource, **_attributes(record.get("attributes"))}
     name = _text(attributes.get("event.name")) or _text((record.get("body") or {}).get("stringValue"))
     if not name:
-        return None
+        return None, 0
     name = name.removeprefix(PREFIX)
     time = _time_ns(record, attributes)
     if time is None:
-        return None
+        return None, 0
     dropped = CONTENT & attributes.keys()
-    report.content_attributes_dropped += len(dropped)
     identity = dict(zip(IDENTITY_COLUMNS, _identity(attributes, identity_attributes)))
     micros = _cost_micros(attributes)
     row = {
@@ -124,50 +124,71 @@ def event_row(record: dict, resource: dict, identity_attributes: tuple[str, ...]
     }
     rest = {k: v for k, v in attributes.items() if k not in _READ and k not in dropped}
     row["attributes"] = json.dumps(rest, sort_keys=True, default=str) if rest else None
-    return row
+    return row, len(dropped)
 
 
-def read_events(fs, paths: Iterable[str], days: set[dt.date] | None = None,
-                identity_attributes: tuple[str, ...] = DEFAULT_IDENTITY_ATTRIBUTES,
-                organization_id: str | None = None) -> tuple[list[dict], EventsReport]:
-    """Rows of every Claude Code event on `days` (all days if None), duplicates removed, in time order."""
-    report, files = EventsReport(), ReadReport()
+def _record_times(batch: dict) -> Iterator[int]:
+    """The times of a batch's records, for a line that names none in `timeUnixNano`: their `event.timestamp`."""
+    for resource_logs in batch["resourceLogs"]:
+        for scope_logs in resource_logs.get("scopeLogs") or ():
+            for record in scope_logs.get("logRecords") or ():
+                time = _time_ns(record, _attributes(record.get("attributes")))
+                if time:
+                    yield time
+
+
+def day_events(day: dt.date, lines: Iterable[Line], report: EventsReport,
+               identity_attributes: tuple[str, ...] = DEFAULT_IDENTITY_ATTRIBUTES,
+               organization_id: str | None = None) -> tuple[list[dict], list[Line]]:
+    """(rows of every Claude Code event on `day`, duplicates removed, in time order; the lines that held them)."""
     rows: dict[tuple, dict] = {}
-    for path in paths:
-        for number, line in _lines(fs, path, files):
-            report.lines += 1
-            try:
-                batch = json.loads(line)
-                logs = batch.get("resourceLogs")
-                if logs is None:
-                    continue  # a metrics line: the telemetry asset's
-                report.event_lines += 1
-                for resource_logs in logs:
-                    resource = _attributes((resource_logs.get("resource") or {}).get("attributes"))
-                    for scope_logs in resource_logs.get("scopeLogs") or ():
-                        ours = ((scope_logs.get("scope") or {}).get("name") or SCOPE) == SCOPE
-                        for record in scope_logs.get("logRecords") or ():
-                            if not ours:
-                                report.other_scopes += 1
-                                continue
-                            row = event_row(record, resource, identity_attributes, report)
-                            if row is None:
-                                report.other_scopes += 1
-                                continue
-                            if organization_id and row["organization_id"] not in (None, organization_id):
-                                report.other_organization_records += 1
-                                continue
-                            report.records += 1
-                            if days is not None and row["date"] not in days:
-                                continue
-                            key = (row["time"], row["identity"], row["session_id"], row["sequence"], row["event"],
-                                   row["request_id"], row["tool_use_id"])
-                            if key in rows:
-                                report.duplicates += 1
-                                continue
-                            rows[key] = row
-                            report.events[row["event"]] = report.events.get(row["event"], 0) + 1
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
-                report.bad(f"{path}:{number}", type(exc).__name__, line)
-    report.files = files.files
-    return sorted(rows.values(), key=lambda r: (r["time"], r["identity"], r["sequence"] or 0)), report
+    read: list[Line] = []
+    for line in lines:
+        ours = line.first_day in (None, day)  # a line's own counts, made once
+        try:
+            logs = json.loads(line.text).get("resourceLogs")
+            if logs is None:
+                continue  # a metrics line: the telemetry asset's
+            report.event_lines += ours
+            held = False
+            for resource_logs in logs:
+                resource = _attributes((resource_logs.get("resource") or {}).get("attributes"))
+                for scope_logs in resource_logs.get("scopeLogs") or ():
+                    mine = ((scope_logs.get("scope") or {}).get("name") or SCOPE) == SCOPE
+                    for record in scope_logs.get("logRecords") or ():
+                        row, dropped = event_row(record, resource, identity_attributes) if mine else (None, 0)
+                        if row is None:
+                            report.other_scopes += ours
+                            continue
+                        if row["date"] != day:
+                            continue
+                        held = True
+                        report.content_attributes_dropped += dropped
+                        if organization_id and row["organization_id"] not in (None, organization_id):
+                            report.other_organization_records += 1
+                            continue
+                        report.records += 1
+                        key = (row["time"], row["identity"], row["session_id"], row["sequence"], row["event"],
+                               row["request_id"], row["tool_use_id"])
+                        if key in rows:
+                            report.duplicates += 1
+                            continue
+                        rows[key] = row
+                        report.events[row["event"]] = report.events.get(row["event"], 0) + 1
+            if held:
+                read.append(line)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            if ours:
+                report.bad(line.where, type(exc).__name__, line.text)
+    return sorted(rows.values(), key=lambda r: (r["time"], r["identity"], r["sequence"] or 0)), read
+
+
+def events_by_day(fs, paths: list[str], days: list[dt.date], report: EventsReport,
+                  identity_attributes: tuple[str, ...] = DEFAULT_IDENTITY_ATTRIBUTES, organization_id: str | None = None,
+                  lake: Lake | None = None, asset: str | None = None) -> Iterator[tuple[dt.date, list[dict], list[Line]]]:
+    """(day, rows, lines read) for each of `days` in order; with a `lake`, merged with the lines kept for `asset`."""
+    with DayLines(fs, paths, "events", _record_times, report, days, lake, asset) as source:
+        for number, day in enumerate(days):
+            rows, lines = day_events(day, source.read(day, undated=number == 0), report, identity_attributes,
+                                     organization_id)
+            yield day, rows, lines
