@@ -55,7 +55,7 @@ def emulated_deployment(*, data_dir: str, dagster_home: str, users: int, telemet
         print(f"Emulator for a synthetic organization of {users} users at {emu.url}, allowing "
               f"{DEMO_RATE_LIMIT} requests a minute per API (the real Enterprise default is 60)", flush=True)
         newest = dt.date.fromisoformat(calendars.TELEMETRY.partitions_def().get_last_partition_key())
-        truth = write_telemetry(emu.org, telemetry, newest - dt.timedelta(days=telemetry_days), newest, events="same")
+        truth = write_telemetry(emu.org, telemetry, newest - dt.timedelta(days=telemetry_days), newest)
         print(f"Telemetry its Claude Code clients exported: {truth.lines:,} OTLP/JSON lines of metrics and "
               f"{truth.log_lines:,} of events in {telemetry}", flush=True)
         yield {

@@ -47,9 +47,13 @@ def emu():
 
 @pytest.fixture(scope="module")
 def written(emu, tmp_path_factory):
-    """Exact files (no undercount) in both temporalities, written once for the module."""
+    """Exact files (no undercount) of plain clients in both temporalities, written once for the module:
+    every client signed in and sending its member's e-mail, metrics only, so the stories below can
+    hold them against the report row by row, by e-mail. The default, realistic clients with their
+    events, are the `realistic` fixture's."""
     root = tmp_path_factory.mktemp("telemetry")
-    return {t: write_telemetry(emu.org, root / t, FIRST, LAST, temporality=t, undercount=0)
+    return {t: write_telemetry(emu.org, root / t, FIRST, LAST, temporality=t, undercount=0, realistic=False,
+                               events=None)
             for t in ("delta", "cumulative")}
 
 
@@ -251,9 +255,11 @@ def test_a_users_telemetry_starts_on_their_telemetry_enabled_on_day_and_not_befo
                 and first_claude_code_day(u, range(-10, 0)) and first_claude_code_day(u, range(5)))
     on = user.telemetry_enabled_on
     truth = write_telemetry(org, tmp_path, on - timedelta(days=10), on + timedelta(days=4), undercount=0)
-    days = {utc_day(time) for _, _, attrs, _, time, _ in points(truth.files) if attrs["user.account_id"] == user.id}
+    days = {utc_day(time) for _, _, attrs, _, time, _ in real_points(truth.files)
+            if attrs.get("user.account_id") == user.id}
     assert min(days) == first_claude_code_day(user, range(5))
-    everyone = {attrs["user.account_id"] for _, _, attrs, _, _, _ in points(truth.files)}
+    everyone = {attrs["user.account_id"] for _, _, attrs, _, _, _ in real_points(truth.files)
+                if "user.account_id" in attrs}  # API-key clients are nobody's member
     assert everyone <= {u.id for u in org.users if u.telemetry_enabled_on is not None}
 
 
@@ -262,7 +268,7 @@ def test_lines_of_code_carry_the_model_from_client_version_2_1_172_on(tmp_path):
     truth = write_telemetry(org, tmp_path, date(2026, 8, 1), date(2026, 8, 31), undercount=0)
     with_model = set()
     for batch in batches(truth.files):
-        for rm in batch["resourceMetrics"]:
+        for rm in batch.get("resourceMetrics", ()):  # events share the file
             version = next(a["value"]["stringValue"] for a in rm["resource"]["attributes"]
                            if a["key"] == "service.version")
             for metric in rm["scopeMetrics"][0]["metrics"]:
@@ -307,7 +313,9 @@ def test_some_intervals_cross_utc_midnight_and_count_for_the_day_they_end(writte
 
 @pytest.mark.parametrize("temporality", ["delta", "cumulative"])
 def test_undercount_loses_whole_batches_and_the_truth_says_what_remains(emu, written, tmp_path, temporality):
-    truth = write_telemetry(emu.org, tmp_path, FIRST, LAST, temporality=temporality, undercount=0.2)
+    """Plain clients, to compare by e-mail with the exact plain files; realistic ones: at the end."""
+    truth = write_telemetry(emu.org, tmp_path, FIRST, LAST, temporality=temporality, undercount=0.2,
+                            realistic=False, events=None)
     assert truth.dropped_batches > 0
     from_files = read_totals(truth.files)
     same(from_files, truth_totals(truth))
@@ -315,10 +323,11 @@ def test_undercount_loses_whole_batches_and_the_truth_says_what_remains(emu, wri
     assert sum(t.input for t in truth.totals.values()) < exact
 
 
-def test_the_same_seed_writes_the_same_bytes(emu, written, tmp_path):
+def test_the_same_seed_writes_the_same_bytes(emu, realistic, tmp_path):
     again = write_telemetry(emu.org, tmp_path, FIRST, LAST, undercount=0)
-    assert again.files[0].read_bytes() == written["delta"].files[0].read_bytes()
-    assert again.totals == written["delta"].totals
+    assert again.files[0].read_bytes() == realistic["delta"].files[0].read_bytes()
+    assert again.totals == realistic["delta"].totals and again.identity_totals == realistic["delta"].identity_totals
+    assert again.event_counts == realistic["delta"].event_counts
 
 
 def test_some_users_send_their_email_in_mixed_case(emu, written):
@@ -328,14 +337,15 @@ def test_some_users_send_their_email_in_mixed_case(emu, written):
     assert all(emu.org.user_by_email(email.lower()) for email in sent)
 
 
-def test_the_file_rotates_by_size_and_rotated_files_can_be_gzipped(emu, written, tmp_path):
+def test_the_file_rotates_by_size_and_rotated_files_can_be_gzipped(emu, realistic, tmp_path):
     truth = write_telemetry(emu.org, tmp_path, FIRST, LAST, undercount=0, max_megabytes=2, gzip_rotated=True)
     names = [p.name for p in truth.files]
     assert names[-1] == "metrics.jsonl" and len(names) > 2
     assert all(re.fullmatch(r"metrics-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}\.jsonl\.gz", n) for n in names[:-1])
     assert names[:-1] == sorted(names[:-1])
     assert all(p.stat().st_size <= 2 * 1024 * 1024 for p in truth.files if not p.name.endswith(".gz"))
-    same(read_totals(truth.files), read_totals(written["delta"].files))
+    same(read_identity_totals(truth.files), read_identity_totals(realistic["delta"].files))
+    assert sum(1 for _ in log_records(truth.files)) == truth.log_records == realistic["delta"].log_records
 
 
 def test_writing_refuses_a_directory_that_already_holds_metrics(emu, tmp_path):
@@ -344,13 +354,27 @@ def test_writing_refuses_a_directory_that_already_holds_metrics(emu, tmp_path):
         write_telemetry(emu.org, tmp_path, FIRST, FIRST)
 
 
-def test_the_telemetry_command_writes_the_files_of_the_servers_organization(emu, written, tmp_path, capsys):
+def telemetry_command(out: Path, *options: str) -> int:
+    """`claude-assets telemetry` for the module's organization and days, exact (no undercount)."""
     parser = argparse.ArgumentParser()
     emulator_cli.add_telemetry_arguments(parser)
-    args = parser.parse_args(["--out", str(tmp_path), "--from", FIRST.isoformat(), "--to", LAST.isoformat(),
-                              "--users", "40", "--now", "2026-03-10T12:00:00Z", "--undercount", "0"])
-    assert emulator_cli.telemetry_main(args) == 0
-    assert f"{written['delta'].lines} lines" in capsys.readouterr().out
+    return emulator_cli.telemetry_main(parser.parse_args([
+        "--out", str(out), "--from", FIRST.isoformat(), "--to", LAST.isoformat(), "--users", "40",
+        "--now", "2026-03-10T12:00:00Z", "--undercount", "0", *options]))
+
+
+def test_the_telemetry_command_writes_the_files_of_the_servers_organization(realistic, tmp_path, capsys):
+    assert telemetry_command(tmp_path) == 0
+    said = capsys.readouterr().out
+    assert f"{realistic['delta'].lines} lines" in said and f"{realistic['delta'].log_records} events" in said
+    assert (tmp_path / "metrics.jsonl").read_bytes() == realistic["delta"].files[0].read_bytes()
+
+
+def test_the_telemetry_command_can_write_plain_metrics_without_events(written, tmp_path, capsys):
+    assert telemetry_command(tmp_path, "--no-realistic", "--events", "none") == 0
+    said = capsys.readouterr().out
+    assert f"{written['delta'].lines} lines" in said and "log lines" not in said
+    assert [p.name for p in tmp_path.iterdir()] == ["metrics.jsonl"]
     assert (tmp_path / "metrics.jsonl").read_bytes() == written["delta"].files[0].read_bytes()
 
 
@@ -362,7 +386,8 @@ def test_the_server_writes_its_history_of_telemetry_before_serving(tmp_path):
         lines = [process.stdout.readline().strip() for _ in range(5)]
         assert lines[0].startswith("claude-assets emulator listening on")
         assert lines[4].startswith(f"telemetry (delta) written to {tmp_path}")
-        last = max(utc_day(time) for *_, time, _ in points([tmp_path / "metrics.jsonl"]))
+        last = max(utc_day(time) for *_, time, _ in real_points([tmp_path / "metrics.jsonl"]))
+        assert any(True for _ in log_records([tmp_path / "metrics.jsonl"])), "with the events, as by default"
         assert last <= date(2026, 3, 9)
     finally:
         process.terminate()
@@ -370,8 +395,9 @@ def test_the_server_writes_its_history_of_telemetry_before_serving(tmp_path):
 
 
 # -- options: realistic clients, events, a Collector restart ------------------------------------------
-# Every option defaults off. A small reader of their own checks each against the truth: resource
-# attributes merged under point attributes, identity by the ladder a reader should use.
+# Realistic clients with their events in the metrics file are the default; a restart is a scenario
+# one asks for. A small reader of their own checks each against the truth: resource attributes
+# merged under point attributes, identity by the ladder a reader should use.
 RESTART = datetime(2026, 3, 4, 12, 0, tzinfo=timezone.utc)
 WEEKEND = (date(2026, 2, 27), date(2026, 3, 2))  # the Friday and Monday inside FIRST..LAST
 KINDS = ("email", "account_id", "enduser.id", "user.id")
@@ -381,10 +407,10 @@ METRIC_ATTRIBUTES = {"type", "model", "query_source", "speed", "tool_name", "dec
 
 @pytest.fixture(scope="module")
 def realistic(emu, tmp_path_factory):
-    """Realistic exact files in both temporalities, with events in the metrics file."""
+    """Exact files of the default clients in both temporalities: realistic, with events in the metrics file."""
     root = tmp_path_factory.mktemp("realistic")
-    return {t: write_telemetry(emu.org, root / t, FIRST, LAST, temporality=t, undercount=0, realistic=True,
-                               events="same") for t in ("delta", "cumulative")}
+    return {t: write_telemetry(emu.org, root / t, FIRST, LAST, temporality=t, undercount=0)
+            for t in ("delta", "cumulative")}
 
 
 def values(attributes: list[dict]) -> dict:
@@ -460,21 +486,27 @@ def report_api_totals(emu) -> dict[tuple, dict[str, float]]:
     return out
 
 
-DEFAULT_SHA256 = {  # the default output before the options existed: they must not move a byte of it
+PLAIN_SHA256 = {  # the output before the options existed: realistic=False, events=None must not move a byte of it
     "delta": "2bdcaa700212c0e7ec41a982582a27a6a205ba1ff8b1a8708600a3ead837a909",
     "cumulative": "ed09e24f692aea72a2053a1ffc8ce549ddef8b6fd00e3c3a50a3a9c9a18d0fc9",
 }
 
 
 @pytest.mark.parametrize("temporality", ["delta", "cumulative"])
-def test_with_every_option_off_the_output_is_byte_for_byte_what_it_was(emu, written, tmp_path, temporality):
-    assert hashlib.sha256(written[temporality].files[0].read_bytes()).hexdigest() == DEFAULT_SHA256[temporality]
-    off = write_telemetry(emu.org, tmp_path, FIRST, LAST, temporality=temporality, undercount=0, realistic=False,
-                          events=None, collector_restart=None)
-    assert off.files[0].read_bytes() == written[temporality].files[0].read_bytes()
-    assert off.totals == written[temporality].totals
-    assert (off.realistic, off.events, off.collector_restart, off.identity_totals) == (False, None, None, {})
-    assert off.identity_points == {"email": off.points}
+def test_plain_clients_without_events_write_byte_for_byte_what_the_writer_wrote_before_its_options(
+        written, temporality):
+    plain = written[temporality]
+    assert hashlib.sha256(plain.files[0].read_bytes()).hexdigest() == PLAIN_SHA256[temporality]
+    assert (plain.realistic, plain.events, plain.collector_restart, plain.identity_totals) == (False, None, None, {})
+    assert plain.identity_points == {"email": plain.points} and plain.log_lines == 0
+
+
+@pytest.mark.parametrize("temporality", ["delta", "cumulative"])
+def test_by_default_the_clients_are_realistic_and_their_events_share_the_metrics_file(realistic, temporality):
+    truth = realistic[temporality]
+    assert (truth.realistic, truth.events, truth.collector_restart) == (True, "same", None)
+    assert [p.name for p in truth.files] == ["metrics.jsonl"] and truth.event_files == []
+    assert truth.log_lines > 0 and set(truth.identity_points) == set(KINDS)
 
 
 def test_realistic_points_are_encoded_and_stamped_as_real_clients_send_them(realistic):
@@ -577,8 +609,9 @@ TOKEN_KEYS = {"input_tokens": "input", "output_tokens": "output", "cache_read_to
 
 @pytest.fixture(scope="module")
 def plain_events(emu, tmp_path_factory):
-    """The default clients with their events in a file of their own."""
-    return write_telemetry(emu.org, tmp_path_factory.mktemp("events"), FIRST, LAST, undercount=0, events="separate")
+    """Plain clients (every one sending its e-mail) with their events in a file of their own."""
+    return write_telemetry(emu.org, tmp_path_factory.mktemp("events"), FIRST, LAST, undercount=0, realistic=False,
+                           events="separate")
 
 
 def test_events_are_log_records_as_claude_code_sends_them_through_a_collector(realistic):
@@ -663,8 +696,8 @@ def test_separate_events_leave_the_metrics_file_as_it_was(written, plain_events)
     assert plain_events.log_lines == sum(1 for _ in batches(plain_events.event_files))
 
 
-@pytest.mark.parametrize("options", [{"events": "same"},
-                                     {"temporality": "cumulative", "realistic": True, "events": "separate"}])
+@pytest.mark.parametrize("options", [{"realistic": False}, {"temporality": "cumulative", "events": "separate"}],
+                         ids=["plain clients, events in the metrics file", "the default clients, events apart"])
 def test_a_collector_restart_erases_its_files_and_the_truth_says_what_is_left(emu, tmp_path, options):
     whole = write_telemetry(emu.org, tmp_path / "whole", FIRST, LAST, undercount=0, **options)
     cut = write_telemetry(emu.org, tmp_path / "cut", FIRST, LAST, undercount=0, collector_restart=RESTART, **options)
@@ -706,14 +739,10 @@ def test_options_are_checked_before_anything_is_written(emu, tmp_path):
 
 
 def test_the_telemetry_command_takes_the_options(emu, tmp_path, capsys):
-    direct = write_telemetry(emu.org, tmp_path / "direct", FIRST, LAST, undercount=0, realistic=True,
-                             events="separate", collector_restart=RESTART)
-    parser = argparse.ArgumentParser()
-    emulator_cli.add_telemetry_arguments(parser)
-    args = parser.parse_args(["--out", str(tmp_path / "cli"), "--from", FIRST.isoformat(), "--to", LAST.isoformat(),
-                              "--users", "40", "--now", "2026-03-10T12:00:00Z", "--undercount", "0", "--realistic",
-                              "--events", "separate", "--collector-restart", "2026-03-04T12:00:00Z"])
-    assert emulator_cli.telemetry_main(args) == 0
+    direct = write_telemetry(emu.org, tmp_path / "direct", FIRST, LAST, undercount=0, events="separate",
+                             collector_restart=RESTART)
+    assert telemetry_command(tmp_path / "cli", "--realistic", "--events", "separate",
+                             "--collector-restart", "2026-03-04T12:00:00Z") == 0
     said = capsys.readouterr().out
     assert f"{direct.log_records} events in {direct.log_lines} log lines" in said
     assert f"{direct.lost_lines + direct.lost_log_lines} lines erased by the Collector restart" in said
@@ -723,7 +752,7 @@ def test_the_telemetry_command_takes_the_options(emu, tmp_path, capsys):
 
 @pytest.mark.parametrize("temporality", ["delta", "cumulative"])
 def test_with_undercount_the_truth_is_still_what_the_files_hold(emu, tmp_path, temporality):
-    truth = write_telemetry(emu.org, tmp_path, FIRST, LAST, temporality=temporality, undercount=0.2, realistic=True,
+    truth = write_telemetry(emu.org, tmp_path, FIRST, LAST, temporality=temporality, undercount=0.2,
                             events="separate")
     assert truth.dropped_batches > 0 and truth.dropped_log_batches > 0
     same(read_identity_totals(truth.files), as_read(truth.identity_totals))

@@ -27,7 +27,7 @@ EVERY_RAW = (["claude_code_usage", "claude_code_model_usage"], ["enterprise_user
 def lake_of_everything(tmp_path_factory):
     root = tmp_path_factory.mktemp("everything")
     with Emulator(EmulatorConfig(seed=9, users=40, rate_limit_per_minute=0)) as emu:
-        write_telemetry(emu.org, root / "otel", DAYS[0], DAYS[-1], undercount=0.0)
+        write_telemetry(emu.org, root / "otel", DAYS[0], DAYS[-1], undercount=0.0)  # realistic clients, with events
         for assets in EVERY_RAW:
             assert materialize(emu, str(root / "lake"), assets, days=DAYS).success
     run([claude_code_telemetry], root / "lake", DAYS, root / "otel")

@@ -123,6 +123,7 @@ def deployment(tmp_path_factory):
     """The webserver and daemon against an emulated organization of 15 users and its telemetry files."""
     tmp = tmp_path_factory.mktemp("ui_graphql")
     with Emulator(EmulatorConfig(seed=5, users=15, rate_limit_per_minute=0)) as emu:
+        # the default clients: realistic, with their events in the metrics file for claude_code_events
         write_telemetry(emu.org, tmp / "telemetry", DAYS[0] - dt.timedelta(days=3), TODAY - dt.timedelta(days=1))
         # this emulator sets no rate limit, so the clients need not pace their requests to 60 a minute
         unpaced = {"CLAUDE_ASSETS_ADMIN_REQUESTS_PER_MINUTE": "0", "CLAUDE_ASSETS_ANALYTICS_REQUESTS_PER_MINUTE": "0"}

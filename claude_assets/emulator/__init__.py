@@ -50,10 +50,12 @@ answer with no content type).
 
 `telemetry.write_telemetry(org, out_dir, start, end, ...)` writes the OTLP/JSON lines files the
 organization's Claude Code clients would have exported through a Collector's file exporter,
-consistent with the Claude Code report, and returns their exact truth (`TelemetryTruth`); options
-(`realistic`, `events`, `collector_restart`, all off by default) add what real clients and Collectors
-do. The CLI is `python -m claude_assets.emulator telemetry --help`, and the server's
-`--telemetry-dir` writes them for the history before serving.
+consistent with the Claude Code report, and returns their exact truth (`TelemetryTruth`). By
+default its clients are the realistic ones (`realistic=True`) and their events share the metrics
+file (`events="same"`); `realistic=False, events=None` writes the plain e-mail-only metrics, and
+`collector_restart` adds a Collector restart. The CLI is `python -m claude_assets.emulator
+telemetry --help`, and the server's `--telemetry-dir` writes them (with the defaults) for the
+history before serving.
 """
 
 from .config import EmulatorConfig

@@ -19,6 +19,8 @@ from .org import SyntheticOrg
 from .server import Emulator
 from .telemetry import EVENTS, TEMPORALITIES, TelemetryTruth, write_telemetry
 
+EVENT_CHOICES = ("none", *EVENTS)  # --events: "none" is write_telemetry's events=None
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
@@ -73,13 +75,15 @@ def add_telemetry_arguments(parser: argparse.ArgumentParser) -> None:
                         help="share of export batches lost before the collector (default 0.03; 0 = exact)")
     parser.add_argument("--max-megabytes", type=float, default=100, help="rotate metrics.jsonl past this size")
     parser.add_argument("--gzip-rotated", action="store_true", help="gzip rotated files (.jsonl.gz)")
-    parser.add_argument("--realistic", action="store_true",
-                        help="clients as real deployments have them: unit \"\" on counts, per-series delta start "
-                             "times, API-key clients (user.id only, some with enduser.id), agents_view launches, "
-                             "and in cumulative mode processes idle over a weekend")
-    parser.add_argument("--events", choices=EVENTS, default=None,
-                        help="also write Claude Code's events (OTLP logs): into the metrics file (same) "
-                             "or into events.jsonl (separate)")
+    parser.add_argument("--realistic", action=argparse.BooleanOptionalAction, default=True,
+                        help="clients as real deployments have them (the default): unit \"\" on counts, per-series "
+                             "delta start times, clients with account ids but no e-mail, API-key clients (user.id "
+                             "only, some with enduser.id), agents_view launches, and in cumulative mode processes "
+                             "idle over a weekend; --no-realistic: every client signed in and sending its e-mail")
+    parser.add_argument("--events", choices=EVENT_CHOICES, default="same",
+                        help="Claude Code's events (OTLP logs): into the metrics file, as when the metrics and logs "
+                             "pipelines share one file exporter (same, the default), into events.jsonl (separate), "
+                             "or not at all (none)")
     parser.add_argument("--collector-restart", default=None,
                         help="ISO datetime with zone within the days written: the Collector (then without "
                              "rotation) restarts and truncates its files")
@@ -135,7 +139,7 @@ def telemetry_main(args: argparse.Namespace) -> int:
     end = args.end or emu.clock.now().date() - timedelta(days=1)
     truth = _write(emu.org, args.out, args.start or emu.org.history_start, end, temporality=args.temporality,
                    undercount=args.undercount, max_megabytes=args.max_megabytes, gzip_rotated=args.gzip_rotated,
-                   realistic=args.realistic, events=args.events,
+                   realistic=args.realistic, events=None if args.events == "none" else args.events,
                    collector_restart=_parse_now(args.collector_restart, "--collector-restart"))
     print(_summary(args.out, truth))
     return 0

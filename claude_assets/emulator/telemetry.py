@@ -1,4 +1,5 @@
-"""Claude Code OpenTelemetry metrics, as an OpenTelemetry Collector's file exporter writes them.
+"""Claude Code's OpenTelemetry metrics and events, as an OpenTelemetry Collector's file exporter
+writes them.
 
 Telemetry assets need files that look like the real thing (API reference §4.5) and whose totals
 agree with the emulator's Claude Code report, so ingestion can be checked against exact truth.
@@ -6,12 +7,12 @@ agree with the emulator's Claude Code report, so ingestion can be checked agains
     truth = write_telemetry(org, "telemetry/", date(2026, 3, 1), date(2026, 3, 7))
 
 Source: each `user_actor` row of `org.claude_code_records(day)` (one user, one terminal, one day)
-whose user has `telemetry_enabled_on <= day`; `api_actor` rows have none (but see `realistic`). The row's
-`num_sessions` sessions start at working-hours times of day. Each session is one client process,
-or two when it is resumed later (same `session.id`, `start_type` resume/continue, new process). A
-process exports every 60 s; the intervals with activity carry integer shares of the row's
-counters that add up exactly to the row (cost: report cents as millionths of a USD), and the
-session's first interval carries its `session.count` point.
+whose user has `telemetry_enabled_on <= day`, and with `realistic` (the default) each `api_actor`
+row. The row's `num_sessions` sessions start at working-hours times of day. Each session is one
+client process, or two when it is resumed later (same `session.id`, `start_type` resume/continue,
+new process). A process exports every 60 s; the intervals with activity carry integer shares of
+the row's counters that add up exactly to the row (cost: report cents as millionths of a USD),
+and the session's first interval carries its `session.count` point.
 
 Counterparts of the report's fields: `num_sessions` = `session.count` points with start_type
 fresh (resumes are extra points); `tool_actions` edit_tool/write_tool/notebook_edit_tool =
@@ -35,16 +36,23 @@ Deliberate imperfections, all recorded in `TelemetryTruth`:
 Delta files hold no duplicates (a consumer just sums). Only intervals with activity are
 exported, also in cumulative mode, where a real SDK would resend every series each minute.
 
-Options, all off by default (the default output is byte for byte what it was before them):
+Options. The defaults (`realistic=True, events="same"`) are what real clients write through a
+Collector whose metrics and logs pipelines share one file exporter; `realistic=False, events=None`
+gives the plain world some tests want (every client signed in and sending its e-mail, metrics
+only), byte for byte what the writer wrote before the options existed:
 - `realistic`: the clients real deployments have (facts §1.2, §1.3, §1.5): count metrics with
   unit "", per-series delta start times (first measurement since the last export), clients that
-  send account ids but no e-mail, API-key clients for the `api_actor` rows (`telemetry_clients`),
-  `agents_view` dashboard launches (not sessions), and in cumulative mode processes left open
-  over a weekend that export again on Monday, more than two days after their last point;
-- `events`: Claude Code's events as OTLP logs (`telemetry_events`), in the metrics file
-  ("same": both pipelines share one file exporter) or in `events.jsonl` ("separate");
-- `collector_restart`: a Collector without a `rotation:` key (the only set-up whose file a restart
-  truncates; nothing rotates then) restarts at that instant and empties its files.
+  send account ids but no e-mail, API-key clients for the `api_actor` rows (`telemetry_clients`:
+  `user.id` only, some with `enduser.id`), `agents_view` dashboard launches (not sessions), and
+  in cumulative mode processes left open over a weekend that export again on Monday, more than
+  two days after their last point. Off: every client is signed in and sends its e-mail, counts
+  have unit "count", and a line's points share one start time;
+- `events`: Claude Code's events as OTLP logs (`telemetry_events`), consistent with the metrics,
+  in the metrics file ("same", the default: both pipelines share one file exporter) or in
+  `events.jsonl` ("separate"); None writes metrics only;
+- `collector_restart` (default None: a restart is a scenario, not a default): a Collector without
+  a `rotation:` key (the only set-up whose file a restart truncates; nothing rotates then)
+  restarts at that instant and empties its files.
 """
 
 from __future__ import annotations
@@ -107,10 +115,12 @@ REJECT_SOURCES = ("user_reject", "user_reject", "user_reject", "user_abort", "ho
 
 def write_telemetry(org: SyntheticOrg, out_dir: str | Path, start: date, end: date, temporality: str = "delta",
                     undercount: float = 0.03, max_megabytes: float = 100, gzip_rotated: bool = False, *,
-                    realistic: bool = False, events: str | None = None,
+                    realistic: bool = True, events: str | None = "same",
                     collector_restart: datetime | None = None) -> TelemetryTruth:
-    """Write the metrics files for the UTC days `start`..`end` (inclusive) into `out_dir`, which
-    must not hold metrics files yet (appending would mix two truths). Streams one day at a time.
+    """Write the metrics files (and, with `events`, the events) for the UTC days `start`..`end`
+    (inclusive) into `out_dir`, which must not hold metrics files yet (appending would mix two
+    truths). Streams one day at a time. By default the clients are realistic and their events
+    share the metrics file; `realistic=False, events=None` writes the plain e-mail-only metrics.
     `collector_restart` must fall within those days; its Collector does not rotate, so
     `max_megabytes` does not apply and `gzip_rotated` is refused."""
     if temporality not in TEMPORALITIES:
