@@ -1,4 +1,4 @@
-"""The `claude-assets` command: the emulator, the demo, and the operator's tools (backfill, rebuild, status)."""
+"""The `claude-assets` command: the emulator, the demo, and the operator's tools (backfill, rebuild, status, sql)."""
 
 from __future__ import annotations
 
@@ -58,6 +58,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     status.set_defaults(run=_run_status)
 
+    sql = commands.add_parser(
+        "sql", help="query the lake with DuckDB: a view per asset, a shell, -c for one statement, --export for BI tools"
+    )
+    sql.add_argument("-c", "--command", help="run this SQL and print the result (default: read statements from stdin)")
+    sql.add_argument("--export", metavar="FILE.duckdb", help="write the views into this DuckDB database file for BI tools")
+    sql.add_argument("--org", action="append", dest="orgs",
+                     help="organization of CLAUDE_ASSETS_ORGANIZATIONS (repeatable; default: all, a schema each)")
+    sql.set_defaults(run=_run_sql)
+
     args = parser.parse_args(argv)
     return args.run(args)
 
@@ -109,6 +118,13 @@ def _run_status(args: argparse.Namespace) -> int:
     from claude_assets.status import run_status
 
     return run_status()
+
+
+def _run_sql(args: argparse.Namespace) -> int:
+    from claude_assets import organizations
+    from claude_assets.sql import run_sql
+
+    return run_sql(organizations.named(args.orgs), command=args.command, export=args.export)
 
 
 def _run_ui(args: argparse.Namespace) -> int:

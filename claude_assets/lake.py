@@ -63,6 +63,11 @@ class Lake:
     def __repr__(self) -> str:
         return f"Lake({self.base!r})"
 
+    @property
+    def is_local(self) -> bool:
+        """On this machine's disk (not an object store or memory://)."""
+        return self._local
+
     def asset_dir(self, asset: str) -> str:
         return f"{self.root}/{asset}"
 

@@ -68,3 +68,15 @@ def test_every_sample_query_runs_on_the_lake_make_demo_builds(tmp_path):
                          timeout=300)
     assert ran.returncode == 0, ran.stderr[-3000:]
     assert ran.stdout.count("\n") > 17 and "Empty DataFrame" not in ran.stdout, ran.stdout
+
+    sql = block_after("sql-queries")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAUDE_ASSETS_", "DAGSTER_HOME"))}
+    ran = subprocess.run([str(BIN / "claude-assets"), "sql", "-c", sql], cwd=tmp_path, env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    assert ran.stdout.split()[:3] == ["date", "sessions", "lines_added"] and len(ran.stdout.splitlines()) == 3, \
+        "one row per day of the demo's two"
+    without = sql.replace("FROM claude_code_usage", re.search(r"`(FROM read_parquet\(.*?\))`", README).group(1))
+    ran = subprocess.run([str(BIN / "python"), "-c", f"import duckdb; print(duckdb.sql({without!r}).fetchall())"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert ran.returncode == 0 and ran.stdout.count("datetime.date(") == 2, ran.stderr[-3000:]
