@@ -78,6 +78,7 @@ class DayLines:
                  asset: str | None = None):
         self.report, self.wanted = report, set(wanted) if wanted is not None else None
         self.kind, self.other = KINDS[kind], next(v for k, v in KINDS.items() if k != kind)
+        self.dates_of = dates_of
         self.lake, self.asset = lake, asset
         self._spool = tempfile.TemporaryDirectory(prefix="claude-assets-telemetry-")
         self._handles: dict[dt.date | None, object] = {}
@@ -85,7 +86,7 @@ class DayLines:
         try:
             for index, path in enumerate(self._paths):
                 for number, line in read_lines(fs, path, self.report):
-                    self._sort(index, number, line, dates_of)
+                    self._sort(index, number, line)
         finally:
             for handle in self._handles.values():
                 handle.close()
@@ -96,13 +97,13 @@ class DayLines:
     def __exit__(self, *exc) -> None:
         self._spool.cleanup()
 
-    def _sort(self, index: int, number: int, line: bytes, dates_of) -> None:
+    def _sort(self, index: int, number: int, line: bytes) -> None:
         self.report.bytes += len(line)
         self.report.lines += 1
         if self.other in line and self.kind not in line:
             self.report.other_kind_lines += 1
             return
-        days = line_days(line, dates_of)
+        days = line_days(line, self.dates_of)
         first = min(days) if days else None
         if days and self.wanted is not None:
             days &= self.wanted
@@ -138,7 +139,7 @@ class DayLines:
         kept = self.lake.read_lines(self.asset, day) if self.lake else None
         for number, text in enumerate(kept or (), 1):
             seen.add(_digest(text))
-            days = line_days(text, lambda batch: ())
+            days = line_days(text, self.dates_of)
             lines.append(Line(f"{self.lake.lines_location(self.asset, day)}:{number}", text, min(days, default=None)))
         self.report.kept_lines += len(lines)
         from_files: set[bytes] = set()
