@@ -123,13 +123,14 @@ def _show(lake: Lake) -> None:
             shown = ", ".join(f"{d:%m-%d}: {n}" for d, n in list(counts.items())[-10:])
             print(f"  {asset:<28} {len(counts):>3} days, {sum(counts.values()):>6} rows  ({shown})")
     history = "claude_code_user_daily"
+    bin_dir = Path(sys.executable).parent
     print(
         "\nQuery it with pandas:\n"
-        f"  python -c \"import pandas as pd; df = pd.read_parquet('{lake.root}/{history}', partitioning=None); "
+        f"  {sys.executable} -c \"import pandas as pd; df = pd.read_parquet('{lake.root}/{history}', partitioning=None); "
         "print(df.pivot_table(index='date', columns='source', values='sessions', aggfunc='sum'))\"\n"
-        "or with DuckDB:\n"
-        f"  SELECT date, source, sum(sessions), sum(lines_added) FROM read_parquet('{lake.root}/{history}/*/*.parquet', "
-        "hive_partitioning=true) GROUP BY ALL ORDER BY ALL;"
+        "or with DuckDB, a view per asset:\n"
+        f"  CLAUDE_ASSETS_DATA_DIR={lake.root} {bin_dir / 'claude-assets'} sql -c "
+        f"\"SELECT date, source, sum(sessions), sum(lines_added) FROM {history} GROUP BY ALL ORDER BY ALL\""
     )
     frame = pd.read_parquet(f"{lake.root}/{history}", partitioning=None)
     if not frame.empty:
