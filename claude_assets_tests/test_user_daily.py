@@ -102,7 +102,8 @@ def test_the_user_day_columns_are_the_documented_contract():
     measures = ["sessions", "lines_added", "lines_removed", "commits", "pull_requests", "edit_accepted",
                 "edit_rejected", "multi_edit_accepted", "multi_edit_rejected", "input_tokens", "output_tokens",
                 "cache_read_tokens", "cache_creation_tokens", "cost_usd"]
-    assert USER_DAILY.schema.names == ["date", "email", *measures, "source", *[f"{m}_delta" for m in measures]]
+    assert USER_DAILY.schema.names == ["date", "email", *measures, "source", "person",
+                                       *[f"{m}_delta" for m in measures]]
 
 
 def test_telemetry_without_an_e_mail_joins_its_person_or_stays_its_own_identity():
@@ -120,3 +121,6 @@ def test_telemetry_without_an_e_mail_joins_its_person_or_stays_its_own_identity(
     frame, _ = user_day(NEWEST, raw)
     assert dict(zip(frame["email"], frame["commits"])) == {
         "ann@example.com": 1, "carol@example.com": 2, "install-d": 3, "unattributed": 4}
+    assert dict(zip(frame["email"], frame["person"])) == {
+        "ann@example.com": True, "carol@example.com": True, "install-d": False, "unattributed": False}, \
+        "an install's user.id and unattributed telemetry are kept, but are not users"

@@ -30,7 +30,7 @@ import pyarrow as pa
 from claude_assets import calendars
 from claude_assets.assets.daily import actor_rows, derived_daily_asset
 from claude_assets.organizations import DEFAULT, Organization
-from claude_assets.tables import Column, Table, count, day, text
+from claude_assets.tables import Column, Table, count, day, flag, text
 
 MEASURES = ("sessions", "lines_added", "lines_removed", "commits", "pull_requests", "edit_accepted", "edit_rejected",
             "multi_edit_accepted", "multi_edit_rejected", "input_tokens", "output_tokens", "cache_read_tokens",
@@ -40,6 +40,7 @@ MEASURES = ("sessions", "lines_added", "lines_removed", "commits", "pull_request
 EDIT_TOOLS = ("edit_tool", "write_tool", "notebook_edit_tool")
 TELEMETRY_BLIND = {"multi_edit_accepted", "multi_edit_rejected"}  # taken from the APIs even where telemetry wins
 SOURCES = ("telemetry", "claude_code_report", "enterprise_users")
+NOT_A_PERSON = ("user.id", "unattributed")  # telemetry identity sources that name an install, or nobody
 _MEANING = {f"{edits}_{decision}": meaning for edits, meaning in (
     ("edit", "Edit, Write and NotebookEdit decisions: the tools telemetry counts"),
     ("multi_edit", "MultiEdit decisions: only the APIs count them, so they come from the APIs on every row"),
@@ -53,7 +54,9 @@ USER_DAILY = Table(
     keeps_extra=False,
     columns=(day("date"), text("email"))
     + tuple(Column(m, pa.float64()) if m == "cost_usd" else count(m, description=_MEANING.get(m, "")) for m in MEASURES)
-    + (text("source", description="telemetry, claude_code_report or enterprise_users"),)
+    + (text("source", description="telemetry, claude_code_report or enterprise_users"),
+       flag("person", description="false for telemetry known only by an install's user.id (an API-key, Bedrock, "
+            "Vertex or Foundry client with no person attribute) or unattributed: kept, but not a user"))
     + tuple(Column(f"{m}_delta", pa.float64(), description="telemetry minus the API, where both cover the day")
             for m in MEASURES),
 )
@@ -78,7 +81,12 @@ def telemetry_users(frame: pd.DataFrame, accounts: dict[str, str]) -> pd.DataFra
     missing = email.isna()
     email.loc[missing] = frame.loc[missing, "account_id"].map(accounts).fillna(identity[missing])
     frame = frame.assign(email=email)
-    return _per_user(frame, {m: m for m in MEASURES if m not in TELEMETRY_BLIND})
+    result = _per_user(frame, {m: m for m in MEASURES if m not in TELEMETRY_BLIND})
+    sources = frame["identity_source"] if "identity_source" in frame else pd.Series("", index=frame.index)
+    nobody = frame.loc[sources.isin(NOT_A_PERSON), "email"].str.lower()
+    people = frame.loc[~sources.isin(NOT_A_PERSON), "email"].str.lower()
+    result["person"] = ~result.index.isin(set(nobody) - set(people))
+    return result
 
 
 def report_users(usage: pd.DataFrame, models: pd.DataFrame | None) -> pd.DataFrame:
@@ -136,6 +144,12 @@ def join_day(day_: dt.date, telemetry: pd.DataFrame | None, report: pd.DataFrame
         if name in present:
             source[present[name]] = name
     out = pd.DataFrame({"date": day_, "email": emails, "source": source.values})
+    install = ~aligned["telemetry"]["person"].astype("boolean").fillna(True) if "telemetry" in aligned \
+        else pd.Series(False, index=emails)
+    known = pd.Series(False, index=emails)
+    for name in ("claude_code_report", "enterprise_users"):
+        known |= present.get(name, pd.Series(False, index=emails))
+    out["person"] = (~install | known).values
 
     def values(name: str, measure: str) -> pd.Series:
         frame = aligned.get(name)

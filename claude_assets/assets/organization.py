@@ -36,7 +36,8 @@ OVERVIEW = Table(
         day("date"),
         count("daily_active_users"), count("weekly_active_users"), count("monthly_active_users"),
         count("assigned_seats"), count("pending_invites"),
-        count("claude_code_users"), count("claude_code_sessions"), count("lines_added"), count("lines_removed"),
+        count("claude_code_users", description="people with a Claude Code day in claude_code_user_daily (its person "
+              "rows: not installs known only by user.id)"), count("claude_code_sessions"), count("lines_added"), count("lines_removed"),
         count("commits"), count("pull_requests"), count("input_tokens"), count("output_tokens"),
         Column("claude_code_estimated_cost_usd", USD, description="Claude Code report estimate, else telemetry"),
         Column("enterprise_list_cost_usd", USD, description="Enterprise cost report, list price"),
@@ -84,6 +85,12 @@ def _cost_totals(raw: dict[str, pd.DataFrame | None]) -> dict:
             "cost_source": ", ".join(legacy) or None}
 
 
+def _people(history: pd.DataFrame) -> pd.DataFrame:
+    """The user-days of people: not an install's user.id or unattributed telemetry (a day written before `person`
+    counts every row)."""
+    return history[history["person"].fillna(True).astype(bool)] if "person" in history else history
+
+
 def overview_row(day_: dt.date, raw: dict[str, pd.DataFrame | None]) -> dict:
     summaries, history = raw["enterprise_summaries"], raw["claude_code_user_daily"]
     first = summaries.iloc[0] if summaries is not None and len(summaries) else None
@@ -100,7 +107,7 @@ def overview_row(day_: dt.date, raw: dict[str, pd.DataFrame | None]) -> dict:
                            ("monthly_active_users", "monthly_active_users"), ("assigned_seats", "assigned_seats"),
                            ("pending_invites", "pending_invites")):
         row[column] = None if first is None or pd.isna(first[source]) else int(first[source])
-    row["claude_code_users"] = None if history is None else int(history["email"].nunique())
+    row["claude_code_users"] = None if history is None else int(_people(history)["email"].nunique())
     for column, source in (("claude_code_sessions", "sessions"), ("lines_added", "lines_added"),
                            ("lines_removed", "lines_removed"), ("commits", "commits"),
                            ("pull_requests", "pull_requests"), ("input_tokens", "input_tokens"),
