@@ -99,7 +99,9 @@ def run_at(instant: str, tests: list[str], extra: list[str]) -> tuple[int, str, 
         date.chmod(0o755)
         env = {**os.environ, "TZ": "UTC", "TEST_CLOCK_OFFSET_S": str(offset),
                "PATH": os.pathsep.join([shims, os.environ.get("PATH", "")]),
-               "PYTHONPATH": os.pathsep.join(filter(None, [str(CLOCK), os.environ.get("PYTHONPATH")]))}
+               # REPO too: every process the tests start imports this checkout (a worktree's), not the one an
+               # editable install in a shared .venv points at
+               "PYTHONPATH": os.pathsep.join(filter(None, [str(CLOCK), str(REPO), os.environ.get("PYTHONPATH")]))}
         command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests, *extra]
         started = time.monotonic()
         done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
