@@ -68,6 +68,10 @@ class Lake:
         """On this machine's disk (not an object store or memory://)."""
         return self._local
 
+    def where(self, path: str) -> str:
+        """A path in the lake as others can name it: itself on a local disk, else a URL (`s3://...`)."""
+        return path if self._local else self.fs.unstrip_protocol(path)
+
     def asset_dir(self, asset: str) -> str:
         return f"{self.root}/{asset}"
 
@@ -76,8 +80,7 @@ class Lake:
 
     def location(self, asset: str, day: dt.date) -> str:
         """Where a day is: a local path, or a URL (`s3://...`) on an object store."""
-        path = self.day_path(asset, day)
-        return path if self._local else self.fs.unstrip_protocol(path)
+        return self.where(self.day_path(asset, day))
 
     def write_day(self, asset: str, day: dt.date, table: pa.Table, info: dict) -> str:
         """Atomically replace one day of one asset; `info` is stored in the file's key-value metadata.
@@ -142,8 +145,7 @@ class Lake:
         return f"{self.root}/{RAW_DIR}/{asset}/date={day.isoformat()}/{name}"
 
     def lines_location(self, asset: str, day: dt.date) -> str:
-        path = self._telemetry_path(asset, day, LINES_FILE)
-        return path if self._local else self.fs.unstrip_protocol(path)
+        return self.where(self._telemetry_path(asset, day, LINES_FILE))
 
     def write_lines(self, asset: str, day: dt.date, lines: list[bytes]) -> None:
         """Keep the OTLP lines a telemetry day was read from (gzip, one batch per line), replacing the last kept."""
@@ -173,7 +175,7 @@ class Lake:
         """Keep an answer that looked worse than the day in the lake, with why, without replacing the day."""
         path = f"{self.root}/{QUARANTINE_DIR}/{asset}/date={day.isoformat()}/{info['fetch_id']}.parquet"
         self._put(path, _parquet(table, info))
-        return path if self._local else self.fs.unstrip_protocol(path)
+        return self.where(path)
 
     def read_day(self, asset: str, day: dt.date) -> pa.Table | None:
         """The day's rows, or None if the day is absent; `DamagedDayError` if its file cannot be read."""

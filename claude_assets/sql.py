@@ -26,17 +26,13 @@ PROMPT, CONTINUE = "claude-assets> ", "          ...> "
 MAX_ROWS = 200  # printed per statement
 
 
-def asset_names(lake: Lake) -> list[str]:
-    """The assets with at least one day in the lake (its folders other than `_raw`, `_quarantine`)."""
+def asset_days(lake: Lake) -> dict[str, int]:
+    """{asset: days} of the assets with at least one day in the lake (its folders other than `_raw`, `_quarantine`)."""
     if not lake.fs.exists(lake.root):
-        return []
+        return {}
     names = (entry.rstrip("/").rsplit("/", 1)[-1] for entry in lake.fs.ls(lake.root, detail=False))
-    return sorted(name for name in names if not name.startswith(("_", ".")) and lake.days(name))
-
-
-def _files(lake: Lake, asset: str) -> str:
-    path = f"{lake.asset_dir(asset)}/date=*/{FILE_NAME}"
-    return path if lake.is_local else lake.fs.unstrip_protocol(path)
+    days = {name: len(lake.days(name)) for name in sorted(names) if not name.startswith(("_", "."))}
+    return {name: n for name, n in days.items() if n}
 
 
 def _quote(text: str) -> str:
@@ -52,11 +48,12 @@ def create_views(con: duckdb.DuckDBPyConnection, orgs: list[Organization], copy:
             con.register_filesystem(lake.fs)
         schema = org.name if org.prefixed else "main"
         con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-        for asset in asset_names(lake):
+        for asset, days in asset_days(lake).items():
             kind = "TABLE" if copy else "VIEW"
+            files = lake.where(f"{lake.asset_dir(asset)}/date=*/{FILE_NAME}")
             con.execute(f'CREATE OR REPLACE {kind} "{schema}"."{asset}" AS SELECT * FROM read_parquet('
-                        f"{_quote(_files(lake, asset))}, hive_partitioning = false, union_by_name = true)")
-            made[asset if schema == "main" else f"{schema}.{asset}"] = len(lake.days(asset))
+                        f"{_quote(files)}, hive_partitioning = false, union_by_name = true)")
+            made[asset if schema == "main" else f"{schema}.{asset}"] = days
     return made
 
 
