@@ -137,10 +137,11 @@ class DayLines:
         seen: set[bytes] = set()
         lines: list[Line] = []
         kept = self.lake.read_lines(self.asset, day) if self.lake else None
+        where = self.lake.lines_location(self.asset, day) if kept else ""
         for number, text in enumerate(kept or (), 1):
             seen.add(_digest(text))
             days = line_days(text, self.dates_of)
-            lines.append(Line(f"{self.lake.lines_location(self.asset, day)}:{number}", text, min(days, default=None)))
+            lines.append(Line(f"{where}:{number}", text, min(days, default=None)))
         self.report.kept_lines += len(lines)
         from_files: set[bytes] = set()
         for line in [*self._spooled(day), *(self._spooled(None) if undated else ())]:
