@@ -1,13 +1,25 @@
-"""Joining a year of Claude Code history for 1,000 users: `claude_code_user_daily` over every day.
+"""Joining a year of Claude Code history for 1,000 users: our asset against a plain DuckDB query.
 
 Builds a lake for the emulated organization (the raw assets the join reads, and the metrics of
-realistic clients: the users who turned telemetry on, and API keys), then materializes
-`claude_code_user_daily` over the whole engagement calendar in one run, in a fresh process whose
-peak RSS is the join's own.
+realistic clients: the users who turned telemetry on, and API keys). Then, each in a fresh process
+so that its peak RSS is its own:
 
-    python benchmarks/history_join.py [--users 1000] [--days 365]
+1. `claude_code_user_daily` materialized over the whole engagement calendar in one Dagster run
+   (atomic writes per day, each day's metadata);
+2. the same asset over its newest 31 days, to show memory does not grow with the days;
+3. the plain DuckDB query a user would write instead: the asset's SQL over `read_parquet` globs,
+   written per day with one `COPY ... PARTITION_BY (date)`;
+4. Dagster's own share: the same run of an asset that computes nothing and records the same
+   metadata per day (Dagster stores a planned and a materialization event per partition).
 
-The last line is one JSON object: days, rows, join_s, rows_per_s, peak_rss_mb.
+It checks that (1) and (3) hold the same rows (count, and sums per source), and prints the ratio
+(1) / (3), and the asset's own work, (1) - (4), against (3); the target is at most 1.5.
+
+    python benchmarks/history_join.py [--users 1000] [--days 365] [--lake DIR]
+
+`--lake DIR` reuses a lake an earlier run built (it prints where). The last line is one JSON
+object: days, rows, asset_s, duckdb_s, dagster_s, ratio, work_ratio, same_rows, peak_rss_mb,
+peak_rss_month_mb, dagster_peak_rss_mb.
 """
 
 from __future__ import annotations
@@ -34,31 +46,70 @@ from claude_assets.telemetry.metrics import read_telemetry
 
 SOURCES = ("claude_code_report", "enterprise_user_activity", "enterprise_user_usage", "enterprise_user_cost")
 
-JOIN = """
+ASSET = """
 import json, resource, time, dagster as dg
 from claude_assets.assets.history import claude_code_user_daily
 from claude_assets.resources import LakeResource
 started = time.perf_counter()
 result = dg.materialize([claude_code_user_daily], resources={{"lake": LakeResource(base_dir={lake!r})}},
     tags={{"dagster/asset_partition_range_start": {first!r}, "dagster/asset_partition_range_end": {last!r}}})
-print(json.dumps({{"ok": result.success, "join_s": time.perf_counter() - started,
+print(json.dumps({{"ok": result.success, "seconds": time.perf_counter() - started,
                    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
 
+# Dagster's share of (1): the same partitions, the same metadata per day, no work.
+DAGSTER = """
+import json, resource, time, dagster as dg
+from claude_assets import calendars
+@dg.asset(name="claude_code_user_daily", partitions_def=calendars.ENGAGEMENT.partitions_def(),
+          backfill_policy=dg.BackfillPolicy.single_run())
+def nothing(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    for key in context.partition_keys:
+        context.add_asset_metadata({{"dagster/row_count": 250, "path": dg.MetadataValue.path("/lake/" + key),
+                                    "sources_used": "claude_code_telemetry, claude_code_usage, claude_code_model_usage",
+                                    "rows_from_telemetry": 1, "rows_from_claude_code_report": 2,
+                                    "rows_from_enterprise_users": 0}}, partition_key=key)
+    return dg.MaterializeResult()
+started = time.perf_counter()
+result = dg.materialize([nothing], tags={{"dagster/asset_partition_range_start": {first!r},
+                                          "dagster/asset_partition_range_end": {last!r}}})
+print(json.dumps({{"ok": result.success, "seconds": time.perf_counter() - started,
+                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, default=1000)
-    parser.add_argument("--days", type=int, default=365)
-    args = parser.parse_args()
-    partitions = calendars.ENGAGEMENT.partitions_def()
-    last = dt.date.fromisoformat(partitions.get_last_partition_key())
-    first = max(dt.date.fromisoformat(partitions.get_first_partition_key()), last - dt.timedelta(days=args.days - 1))
-    days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
-    root = tempfile.mkdtemp(prefix="history-join-")
+# The plain query: views over each input's files (an input the lake lacks is an empty view of its columns), the
+# asset's own SQL, and one COPY that writes a Parquet file per day.
+PLAIN = """
+import json, resource, time, duckdb
+from claude_assets.assets.history import INPUTS
+from claude_assets.assets.inputs import duck_type, query
+from claude_assets.lake import Lake
+lake = Lake({lake!r})
+started = time.perf_counter()
+con = duckdb.connect()
+for table in INPUTS:
+    if lake.days(table.asset):
+        con.execute(f"CREATE VIEW {{table.asset}} AS SELECT * FROM read_parquet('{lake}/{{table.asset}}/date=*/*.parquet', "
+                    "union_by_name = true, hive_partitioning = false) WHERE date BETWEEN '{first}' AND '{last}'")
+    else:
+        columns = ", ".join(f"NULL::{{duck_type(f.type)}} AS {{f.name}}" for f in table.schema)
+        con.execute(f"CREATE VIEW {{table.asset}} AS SELECT {{columns}} WHERE false")
+*macros, select = duckdb.extract_statements(query("claude_code_user_daily"))
+for statement in macros:
+    con.execute(statement.query)
+con.execute(f"COPY ({{select.query}}) TO '{out}' (FORMAT parquet, PARTITION_BY (date))")
+print(json.dumps({{"seconds": time.perf_counter() - started,
+                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+
+SUMS = """SELECT source, count(*) AS rows, sum(sessions) AS sessions, sum(lines_added) AS lines,
+                 round(sum(cost_usd), 6) AS cost, round(sum(coalesce(cost_usd_delta, 0)), 6) AS delta
+          FROM read_parquet('{files}', hive_partitioning = {hive}) GROUP BY source ORDER BY source"""
+
+
+def build_lake(root: str, users: int, days: list[dt.date]) -> None:
     lake = Lake(f"{root}/lake")
-    started = time.perf_counter()
-    with Emulator(EmulatorConfig(users=args.users, rate_limit_per_minute=0)) as emu:
+    with Emulator(EmulatorConfig(users=users, rate_limit_per_minute=0)) as emu:
         for endpoint in (e for e in ENDPOINTS if e.name in SOURCES):
             key = emu.admin_key if endpoint.key_kind.value == "admin" else emu.analytics_key
             client = ApiClient(ApiKey(key, endpoint.key_kind), emu.url, requests_per_minute=None)
@@ -73,16 +124,65 @@ def main() -> None:
         by_day[row["date"]].append(row)
     for d, day_rows in by_day.items():
         lake.write_day(TELEMETRY_TABLE.asset, d, pa.Table.from_pylist(day_rows, schema=TELEMETRY_TABLE.schema), {})
-    print(f"lake of {len(days)} days for {args.users} users built in {time.perf_counter() - started:.0f}s", flush=True)
 
-    code = JOIN.format(lake=f"{root}/lake", first=str(days[0]), last=str(days[-1]))
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
-    joined = sum(lake.read_day("claude_code_user_daily", d).num_rows for d in lake.days("claude_code_user_daily"))
-    print(f"claude_code_user_daily: {len(days)} days, {joined:,} rows joined in {figures['join_s']:.1f}s "
-          f"({joined / figures['join_s']:,.0f} rows/s), peak RSS {figures['peak_rss_mb']:.0f} MB", flush=True)
-    print(json.dumps({"days": len(days), "rows": joined, "join_s": round(figures["join_s"], 1),
-                      "rows_per_s": round(joined / figures["join_s"]), "peak_rss_mb": round(figures["peak_rss_mb"])}))
+
+def run(code: str) -> dict:
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"the timed process failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def sums(files: str, hive: bool) -> list[tuple]:
+    import duckdb
+    return duckdb.sql(SUMS.format(files=files, hive=str(hive).lower())).fetchall()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--lake", help="a folder an earlier run built (it holds lake/ and otel/)")
+    args = parser.parse_args()
+    partitions = calendars.ENGAGEMENT.partitions_def()
+    last = dt.date.fromisoformat(partitions.get_last_partition_key())
+    first = max(dt.date.fromisoformat(partitions.get_first_partition_key()), last - dt.timedelta(days=args.days - 1))
+    days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+    root = args.lake or tempfile.mkdtemp(prefix="history-join-")
+    if not args.lake:
+        started = time.perf_counter()
+        build_lake(root, args.users, days)
+        print(f"lake of {len(days)} days for {args.users} users built in {time.perf_counter() - started:.0f}s "
+              f"in {root} (--lake {root} reuses it)", flush=True)
+    lake = Lake(f"{root}/lake")
+    for d in lake.days("claude_code_user_daily"):  # each run starts from no joined days
+        lake.fs.rm(f"{lake.asset_dir('claude_code_user_daily')}/date={d}", recursive=True)
+
+    month = run(ASSET.format(lake=lake.base, first=str(max(first, last - dt.timedelta(days=30))), last=str(last)))
+    asset = run(ASSET.format(lake=lake.base, first=str(first), last=str(last)))
+    out = f"{root}/plain-{time.time_ns()}"
+    plain = run(PLAIN.format(lake=lake.base, first=first, last=last, out=out))
+    dagster = run(DAGSTER.format(first=str(first), last=str(last)))
+
+    ours = sums(f"{lake.asset_dir('claude_code_user_daily')}/date=*/*.parquet", hive=False)
+    theirs = sums(f"{out}/*/*.parquet", hive=True)
+    rows = sum(r[1] for r in ours)
+    same = ours == theirs
+    ratio = asset["seconds"] / plain["seconds"]
+    work = asset["seconds"] - dagster["seconds"]
+    print(f"claude_code_user_daily, Dagster asset: {len(days)} days, {rows:,} rows in {asset['seconds']:.1f}s, "
+          f"peak RSS {asset['peak_rss_mb']:.0f} MB (its newest 31 days: {month['peak_rss_mb']:.0f} MB)")
+    print(f"plain DuckDB query writing a file per day: {plain['seconds']:.1f}s, peak RSS {plain['peak_rss_mb']:.0f} MB")
+    print(f"Dagster recording {len(days)} partitions of an asset that does nothing: {dagster['seconds']:.1f}s, "
+          f"peak RSS {dagster['peak_rss_mb']:.0f} MB")
+    print(f"same rows: {'yes' if same else 'NO'} (rows and sums per source: {ours})")
+    print(f"ratio asset / plain query: {ratio:.2f}; the asset's own work (less Dagster's {dagster['seconds']:.1f}s) "
+          f"/ plain query: {work / plain['seconds']:.2f} (target: at most 1.5)", flush=True)
+    print(json.dumps({"days": len(days), "rows": rows, "asset_s": round(asset["seconds"], 2),
+                      "duckdb_s": round(plain["seconds"], 2), "dagster_s": round(dagster["seconds"], 2),
+                      "ratio": round(ratio, 2), "work_ratio": round(work / plain["seconds"], 2), "same_rows": same,
+                      "peak_rss_mb": round(asset["peak_rss_mb"]), "peak_rss_month_mb": round(month["peak_rss_mb"]),
+                      "dagster_peak_rss_mb": round(dagster["peak_rss_mb"])}))
 
 
 if __name__ == "__main__":

@@ -617,3 +617,4 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     _usage_cost_analytics("claude_cost", "/cost", CLAUDE_COST, COST_GROUPINGS),
 )
 RAW_ASSETS = tuple(asset for endpoint in ENDPOINTS for asset in endpoint.assets)  # every asset read from an API
+RAW_TABLES = {table.asset: table for endpoint in ENDPOINTS for table in endpoint.tables}

@@ -68,7 +68,9 @@ def test_the_telemetry_year_benchmark_still_reads_a_short_and_a_long_range_and_p
 def test_the_history_join_benchmark_still_runs_and_prints_its_figures(tmp_path):
     figures = run_benchmark(tmp_path, "history_join.py", "--users", "20", "--days", WEEK)
     assert figures["days"] == int(WEEK) and figures["rows"] > 0
-    assert figures["join_s"] >= 0 and figures["peak_rss_mb"] > 0
+    assert figures["same_rows"] is True, "the asset and the plain DuckDB query must produce the same rows"
+    assert figures["asset_s"] > 0 and figures["duckdb_s"] > 0 and figures["dagster_s"] > 0 and figures["ratio"] > 0
+    assert figures["peak_rss_mb"] > 0 and figures["peak_rss_month_mb"] > 0
 
 
 def test_the_raw_answers_benchmark_still_runs_and_rebuilds_what_it_fetched(tmp_path):

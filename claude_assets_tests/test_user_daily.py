@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import dagster as dg
-import pandas as pd
+import pyarrow as pa
 import pytest
 
-from claude_assets.assets.history import INPUTS, claude_code_user_daily, user_day
-from claude_assets.assets.telemetry import claude_code_telemetry
+from claude_assets.assets.history import claude_code_user_daily
+from claude_assets.assets.telemetry import TELEMETRY_TABLE, claude_code_telemetry
+from claude_assets.endpoints import RAW_TABLES
 from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets.emulator.telemetry import write_telemetry
 from claude_assets.lake import Lake
@@ -106,21 +107,49 @@ def test_the_user_day_columns_are_the_documented_contract():
                                        *[f"{m}_delta" for m in measures]]
 
 
-def test_telemetry_without_an_e_mail_joins_its_person_or_stays_its_own_identity():
+def test_telemetry_without_an_e_mail_joins_its_person_or_stays_its_own_identity(tmp_path):
     """An account id finds its e-mail through the Usage and Cost Analytics API's actors; other ids stay themselves."""
-    telemetry = pd.DataFrame([
-        {"identity_source": "user.account_id", "identity": "user_01ANN", "email": None, "account_id": "user_01ANN"},
+    measures = dict.fromkeys(MEASURE_COLUMNS, 0)
+    telemetry = [
+        {"identity_source": "user.account_id", "identity": "user_01ANN", "account_id": "user_01ANN", "commits": 1},
         {"identity_source": "enduser.id", "identity": "carol@example.com", "email": "carol@example.com",
-         "account_id": None},
-        {"identity_source": "user.id", "identity": "install-d", "email": None, "account_id": None},
-        {"identity_source": "unattributed", "identity": "unattributed", "email": None, "account_id": None},
-    ]).assign(**dict.fromkeys(MEASURE_COLUMNS, 0)).assign(commits=[1, 2, 3, 4], model="claude-sonnet-4-6")
-    actors = pd.DataFrame([{"grouping": "actor", "actor_id": "user_01ANN", "email": "Ann@Example.com"},
-                           {"grouping": "actor", "actor_id": "apikey_01", "email": None}])
-    raw = {**dict.fromkeys(INPUTS), "claude_code_telemetry": telemetry, "claude_usage": actors}
-    frame, _ = user_day(NEWEST, raw)
+         "commits": 2},
+        {"identity_source": "user.id", "identity": "install-d", "commits": 3},
+        {"identity_source": "unattributed", "identity": "unattributed", "commits": 4},
+    ]
+    actors = [{"grouping": "actor", "actor_id": "user_01ANN", "email": "Ann@Example.com"},
+              {"grouping": "actor", "actor_id": "apikey_01", "email": None}]
+    lake = Lake(str(tmp_path))
+    for table, rows in ((TELEMETRY_TABLE, [{**measures, "model": "claude-sonnet-4-6", **row} for row in telemetry]),
+                        (RAW_TABLES["claude_usage"], actors)):
+        rows = [{**row, "date": NEWEST} for row in rows]
+        lake.write_day(table.asset, NEWEST, pa.Table.from_pylist(rows, schema=table.schema), {})
+    run([claude_code_user_daily], tmp_path, [NEWEST])
+    frame = lake.read_day("claude_code_user_daily", NEWEST).to_pandas()
     assert dict(zip(frame["email"], frame["commits"])) == {
         "ann@example.com": 1, "carol@example.com": 2, "install-d": 3, "unattributed": 4}
     assert dict(zip(frame["email"], frame["person"])) == {
         "ann@example.com": True, "carol@example.com": True, "install-d": False, "unattributed": False}, \
         "an install's user.id and unattributed telemetry are kept, but are not users"
+
+
+def test_days_written_before_a_column_existed_are_still_joined(tmp_path):
+    """A telemetry day from before rows named their identity (no identity columns in its file) next to a current
+    one: both are read in one query, the old day's person found through its account id."""
+    old_schema = pa.schema([f for f in TELEMETRY_TABLE.schema if f.name not in ("identity", "identity_source")])
+    measures = dict.fromkeys(MEASURE_COLUMNS, 0)
+    lake = Lake(str(tmp_path))
+    older, newer = NEWEST - dt.timedelta(days=1), NEWEST
+    lake.write_day(TELEMETRY_TABLE.asset, older, pa.Table.from_pylist(
+        [{**measures, "date": older, "account_id": "user_01ANN", "commits": 5}], schema=old_schema), {})
+    lake.write_day(TELEMETRY_TABLE.asset, newer, pa.Table.from_pylist(
+        [{**measures, "date": newer, "identity_source": "user.email", "identity": "bo@example.com",
+          "email": "bo@example.com", "commits": 7}], schema=TELEMETRY_TABLE.schema), {})
+    for day in (older, newer):
+        lake.write_day("claude_usage", day, pa.Table.from_pylist(
+            [{"date": day, "grouping": "actor", "actor_id": "user_01ANN", "email": "ann@example.com"}],
+            schema=RAW_TABLES["claude_usage"].schema), {})
+    run([claude_code_user_daily], tmp_path, [older, newer])
+    joined = {(row["date"], row["email"]): (row["commits"], row["person"])
+              for row in lake.read_asset("claude_code_user_daily").to_pylist()}
+    assert joined == {(older, "ann@example.com"): (5, True), (newer, "bo@example.com"): (7, True)}
