@@ -17,7 +17,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Start the embedded emulator, materialize the last 7 available days, print what landed, stop.
+## Start the embedded emulator, materialize the last 7 available days into ./demo in one process, print what
+## landed and how long it took, stop. `rm -rf ./demo` deletes it.
 demo: $(STAMP)
 	$(BIN)/claude-assets demo
 

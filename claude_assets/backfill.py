@@ -1,7 +1,8 @@
 """`claude-assets backfill`: a long backfill launched through the running Dagster instance.
 
 It asks the webserver's GraphQL API (`launchPartitionBackfill`) for one backfill per chunk of
-days, clamped to what each asset's calendar can hold, and waits for each chunk before launching
+days, clamped to the days each asset's API still serves (one line says what was left out and why;
+days beyond an API's history window are history, not failures), and waits for each chunk before launching
 the next: the chunks of one organization share its rate budget, so running them one after
 another is as fast as running them together, and each chunk's runs show up in the UI as they
 land. Stopping the command stops launching; running it again fetches only what is missing.
@@ -16,6 +17,7 @@ from typing import Callable, Sequence
 
 import httpx
 
+from claude_assets import calendars
 from claude_assets.endpoints import ENDPOINTS
 from claude_assets.organizations import DEFAULT, Organization
 
@@ -52,21 +54,26 @@ class Chunk:
     ranges: dict[str, tuple[dt.date, dt.date]]  # asset key (`acme/api_cost`) -> first and last day it can hold
 
 
-def asset_ranges(select: list[str] | None, orgs: Sequence[Organization] = (DEFAULT,)) -> dict[str, tuple[dt.date, dt.date]]:
-    """Each selected raw asset's first and last partition today, for every organization in `orgs`."""
-    ranges, known = {}, set()
-    for endpoint in ENDPOINTS:
-        partitions = endpoint.calendar.partitions_def()
-        first = dt.date.fromisoformat(partitions.get_first_partition_key())
-        last = dt.date.fromisoformat(partitions.get_last_partition_key())
-        for asset in endpoint.assets:
-            known.add(asset)
-            if not select or asset in select:
-                ranges.update({org.key(asset).to_user_string(): (first, last) for org in orgs})
-    unknown = sorted(set(select or []) - known)
+def selected_calendars(select: list[str] | None) -> dict[str, calendars.Calendar]:
+    """Each selected raw asset (all when `select` is empty) and the calendar it is partitioned on."""
+    known = {asset: endpoint.calendar for endpoint in ENDPOINTS for asset in endpoint.assets}
+    unknown = sorted(set(select or []) - set(known))
     if unknown:
-        raise BackfillError(f"Unknown assets: {', '.join(unknown)}. Known: {', '.join(a for e in ENDPOINTS for a in e.assets)}")
-    return ranges
+        raise BackfillError(f"Unknown assets: {', '.join(unknown)}. Known: {', '.join(known)}")
+    return {asset: calendar for asset, calendar in known.items() if not select or asset in select}
+
+
+def fitted(start: dt.date, end: dt.date, select: list[str] | None, *, served: bool) -> calendars.Fitted:
+    """[start, end] fitted to the selected assets' calendars today (see `calendars.fit`)."""
+    today = dt.datetime.now(dt.timezone.utc).date()
+    return calendars.fit(start, end, selected_calendars(select), today, served=served)
+
+
+def asset_ranges(select: list[str] | None, orgs: Sequence[Organization] = (DEFAULT,)) -> dict[str, tuple[dt.date, dt.date]]:
+    """Each selected raw asset's first day its API still serves and last partition, for every organization in `orgs`."""
+    today = dt.datetime.now(dt.timezone.utc).date()
+    return {org.key(asset).to_user_string(): calendar.bounds(today, served=True)
+            for asset, calendar in selected_calendars(select).items() for org in orgs}
 
 
 def plan(start: dt.date, end: dt.date, ranges: dict[str, tuple[dt.date, dt.date]], chunk_days: int) -> list[Chunk]:
@@ -140,9 +147,15 @@ def run_backfill(
 ) -> int:
     if end < start:
         raise BackfillError(f"--to {end} is before --from {start}.")
-    chunks = plan(start, end, asset_ranges(select, orgs), chunk_days)
+    fit = fitted(start, end, select, served=True)
+    if fit.outside:
+        raise BackfillError("\n".join(fit.notes))
+    for note in fit.notes:
+        say(note)
+    ranges = {org.key(asset).to_user_string(): days for asset, days in fit.ranges.items() for org in orgs}
+    chunks = plan(start, end, ranges, chunk_days)
     if not chunks:
-        say(f"Nothing to do: no selected asset has partitions between {start} and {end}.")
+        say(f"Nothing to ask for: every selected day between {start} and {end} is left out above.")
         return 0
     server = Webserver(url)
     say(f"{len(chunks)} chunk(s) of at most {chunk_days} days, launched one after another through {server.url}")

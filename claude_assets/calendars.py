@@ -1,8 +1,11 @@
 """Partition calendars that carry each API's lag and history window.
 
 A partition that the API cannot serve yet does not exist (the calendar ends at D-1 or D-3 through
-`end_offset`); a partition older than the API's history window does exist, so a backfill can ask
-for it, and the sync reports it as "not available: <reason>" instead of crashing.
+`end_offset`). A partition older than the API's rolling history window does exist: the lake is the
+history, so days fetched while they were served stay visible. Nothing asks the API for such a day
+(`fit` clamps every range to `bounds(..., served=True)`), and one that was never fetched is not
+counted as missing (`freshness.missing_days`); if a run asks anyway, the sync reports it as "not
+available: <reason>" instead of crashing.
 """
 
 from __future__ import annotations
@@ -34,11 +37,32 @@ class Calendar:
     window_days: int | None = None  # only the last N days are served
     deadline_hour: int = 6  # UTC hour by which the newest partition (today - lag) should be in the lake
 
+    def first_partition(self) -> dt.date:
+        return max(history_start(), self.floor) if self.floor else history_start()
+
     def partitions_def(self) -> dg.DailyPartitionsDefinition:
-        start = max(history_start(), self.floor) if self.floor else history_start()
         return dg.DailyPartitionsDefinition(
-            start_date=start.isoformat(), end_offset=1 - self.lag_days, timezone="UTC"
+            start_date=self.first_partition().isoformat(), end_offset=1 - self.lag_days, timezone="UTC"
         )
+
+    def bounds(self, today: dt.date, *, served: bool = False) -> tuple[dt.date, dt.date]:
+        """First and last partition on `today`; with `served`, from the oldest day the API still serves."""
+        first = self.first_partition()
+        if served and self.window_days is not None:
+            first = max(first, today - dt.timedelta(days=self.window_days))
+        return first, today - dt.timedelta(days=self.lag_days)
+
+    def why_not(self, day: dt.date, today: dt.date) -> str | None:
+        """Why the API cannot be asked for `day`, in a few words for the operator; None when it can."""
+        if day > today - dt.timedelta(days=self.lag_days):
+            return f"not served yet: the API's newest day is today - {self.lag_days}"
+        if self.floor and day < self.floor:
+            return f"the API has no data before {self.floor.isoformat()}"
+        if day < self.first_partition():
+            return f"partitions start at CLAUDE_ASSETS_HISTORY_START, {self.first_partition().isoformat()}"
+        if self.window_days is not None and day < today - dt.timedelta(days=self.window_days):
+            return f"the API keeps only the last {self.window_days} days; days fetched before stay in the lake"
+        return None
 
     def refused_without_asking(self, day: dt.date, today: dt.date) -> str | None:
         """Why the API would certainly refuse `day`, so no request is spent on it; else None.
@@ -88,3 +112,47 @@ METADATA_KEY = "claude_assets/calendar"  # on every asset spec: the name of its 
 def of(spec: dg.AssetSpec) -> Calendar:
     """The calendar an asset is partitioned on, from its spec's metadata."""
     return BY_NAME[spec.metadata[METADATA_KEY]]
+
+
+@dataclasses.dataclass
+class Fitted:
+    """A requested range fitted to the calendars of the assets it names."""
+
+    ranges: dict[str, tuple[dt.date, dt.date]]  # asset -> the days that can be asked for
+    notes: list[str]  # one line per calendar that left days out: which and why
+    outside: bool  # no asset has a single partition in the range: the request names no day that exists
+
+
+def _days(first: dt.date, last: dt.date) -> str:
+    return first.isoformat() if first == last else f"{first.isoformat()} to {last.isoformat()}"
+
+
+def fit(start: dt.date, end: dt.date, assets: dict[str, Calendar], today: dt.date, *, served: bool) -> Fitted:
+    """Clamp [start, end] to each asset's calendar and, with `served`, to what its API still serves.
+
+    Days the API no longer serves are history, not errors: they are left out with one line saying
+    so. A range with no partition at all for any asset is the operator's mistake, and its lines
+    give each calendar's range and why.
+    """
+    by_calendar: dict[Calendar, list[str]] = {}
+    for asset, calendar in assets.items():
+        by_calendar.setdefault(calendar, []).append(asset)
+    fitted = Fitted({}, [], outside=True)
+    for calendar, names in by_calendar.items():
+        who = ", ".join(names)
+        first, last = calendar.bounds(today)
+        if end < first or start > last:
+            why = calendar.why_not(start if end < first else end, today)
+            fitted.notes.append(f"{who}: {_days(start, end)} is outside its calendar, {first} to {last} ({why})")
+            continue
+        fitted.outside = False
+        low, high = calendar.bounds(today, served=served)
+        day = dt.timedelta(days=1)
+        left_out = [(start, min(end, first - day)), (max(start, first), min(end, low - day)), (max(start, high + day), end)]
+        left_out = [(a, b) for a, b in left_out if a <= b]
+        if left_out:
+            fitted.notes.append(f"{who}: left out " + "; ".join(
+                f"{_days(a, b)} ({calendar.why_not(a, today)})" for a, b in left_out))
+        if max(start, low) <= min(end, high):
+            fitted.ranges.update({name: (max(start, low), min(end, high)) for name in names})
+    return fitted

@@ -1,4 +1,4 @@
-"""The `claude-assets` command: the emulator, the demo, and the operator's tools (backfill, rebuild, status, sql)."""
+"""The `claude-assets` command: the emulator, the demo, and the operator's tools (check, backfill, rebuild, status, sql)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
 
     demo = commands.add_parser("demo", help="start the emulator, materialize the last days of every asset, show them")
     demo.add_argument("--days", type=int, default=7, help="how many of the newest available days (default 7)")
-    _emulated_deployment_arguments(demo)
+    _emulated_deployment_arguments(demo, "./demo/data", "./demo/.dagster_home")
     demo.set_defaults(run=_run_demo)
 
     backfill = commands.add_parser(
@@ -52,6 +52,13 @@ def main(argv: list[str] | None = None) -> int:
     ui.add_argument("--port", type=int, default=3000, help="the UI's port on 127.0.0.1 (default 3000)")
     _emulated_deployment_arguments(ui)
     ui.set_defaults(run=_run_ui)
+
+    check = commands.add_parser(
+        "check", help="ask each API one small question per organization and key: does it answer, what may it read"
+    )
+    check.add_argument("--org", action="append", dest="orgs",
+                       help="organization of CLAUDE_ASSETS_ORGANIZATIONS to check (repeatable; default: all)")
+    check.set_defaults(run=_run_check)
 
     status = commands.add_parser(
         "status", help="newest day, day due, missing days, freshness and last failure of every asset (needs DAGSTER_HOME)"
@@ -84,10 +91,11 @@ def _selected(args: argparse.Namespace) -> list[str] | None:
     return [name.strip() for name in args.select.split(",") if name.strip()] if args.select else None
 
 
-def _emulated_deployment_arguments(parser: argparse.ArgumentParser) -> None:
+def _emulated_deployment_arguments(parser: argparse.ArgumentParser, data_dir: str = "./data",
+                                   dagster_home: str = "./.dagster_home") -> None:
     """What `demo` and `ui` share: where the lake and the Dagster instance live, and the org's size."""
-    parser.add_argument("--data-dir", default="./data", help="where the lake is written (default ./data)")
-    parser.add_argument("--dagster-home", default="./.dagster_home", help="Dagster instance folder (default ./.dagster_home)")
+    parser.add_argument("--data-dir", default=data_dir, help=f"where the lake is written (default {data_dir})")
+    parser.add_argument("--dagster-home", default=dagster_home, help=f"Dagster instance folder (default {dagster_home})")
     parser.add_argument("--users", type=int, default=50, help="synthetic organization size (default 50)")
 
 
@@ -104,13 +112,31 @@ def _run_backfill(args: argparse.Namespace) -> int:
 
 
 def _run_rebuild(args: argparse.Namespace) -> int:
+    """Rebuilding reads the lake, not the API, so only the calendar bounds the range, not the history window."""
+    from claude_assets.backfill import BackfillError, fitted
     from claude_assets.organizations import OrganizationsConfigError, named
     from claude_assets.rebuild import RebuildError, run_rebuild
 
     try:
+        fit = fitted(args.start, args.end, _selected(args), served=False)
+        if fit.outside:
+            raise RebuildError("\n".join(fit.notes))
+        for note in fit.notes:
+            print(note)
         return run_rebuild(args.start, args.end, _selected(args), named(args.orgs))
-    except (RebuildError, OrganizationsConfigError) as exc:
+    except (BackfillError, RebuildError, OrganizationsConfigError) as exc:
         print(f"claude-assets rebuild: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    from claude_assets.connection import run_check
+    from claude_assets.organizations import OrganizationsConfigError, named
+
+    try:
+        return run_check(named(args.orgs))
+    except OrganizationsConfigError as exc:
+        print(f"claude-assets check: {exc}", file=sys.stderr)
         return 2
 
 

@@ -2,7 +2,7 @@
 
 One set of assets per organization (organizations.py): by default one, configured by the
 environment, with plain asset keys; with CLAUDE_ASSETS_ORGANIZATIONS, each named organization's
-assets under its name.
+assets under its name. The `connection_check` job checks every organization's keys (`claude-assets check`).
 """
 
 import dagster as dg
@@ -14,6 +14,7 @@ from claude_assets.assets.raw import API_TAG, build_raw_assets
 from claude_assets.assets.telemetry import build_events_asset, build_telemetry_asset
 from claude_assets.automation import automation_sensor, provisional_refetch, with_automation
 from claude_assets.checks import cross_api_check
+from claude_assets.connection import build_connection_check_job
 from claude_assets.freshness import lag_checks, with_freshness
 from claude_assets.resources import resources_from_env
 from claude_assets.sensors import sensors
@@ -41,6 +42,7 @@ def build_definitions(orgs: list[organizations.Organization]) -> dg.Definitions:
         asset_checks=[*(cross_api_check(org) for org in orgs), *lag_checks(assets)],
         resources=resources_from_env(orgs),
         executor=executor,
+        jobs=[build_connection_check_job(orgs)],
         schedules=[provisional_refetch(group, assets) for group in PROVISIONAL_GROUPS
                    if any(spec.group_name == group for a in assets for spec in a.specs)],
         sensors=[*sensors, automation_sensor],

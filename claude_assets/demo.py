@@ -3,8 +3,9 @@
 It starts the emulator on a free loopback port, writes the telemetry files its organization's
 Claude Code clients would have exported, points the code location at both through the same
 environment variables a real deployment uses, materializes the newest available days of every
-asset (raw, telemetry, then the joined history and reports) with the real `dagster asset
-materialize` command, and shows what landed in the lake.
+asset (raw, telemetry, then the joined history and reports) in this one process, a run per
+partition calendar, and shows what landed in the lake. It keeps to its own folder (`./demo`:
+lake, Dagster instance, telemetry), so the emulated organization never mixes with yours in `./data`.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import shlex
 import shutil
-import subprocess
 import sys
+import time
+import warnings
 from pathlib import Path
 from typing import Iterator
 
@@ -27,16 +30,27 @@ from claude_assets.endpoints import ENDPOINTS
 from claude_assets.instance import prepare
 from claude_assets.lake import Lake
 
-
+DEMO_DIR = "./demo"  # the demo's lake, instance and telemetry, apart from the walkthrough's ./data and .dagster_home
 DEMO_RATE_LIMIT = 600  # a raised limit keeps the demo quick; pacing and 429 handling are the same
-# (assets materialized together, their calendar), in dependency order
-STEPS = [(e.assets, e.calendar) for e in ENDPOINTS] + [
-    (["claude_code_telemetry"], calendars.TELEMETRY),
-    (["claude_code_events"], calendars.TELEMETRY),
-    (["claude_code_user_daily"], calendars.ENGAGEMENT),
-    (["org_daily_overview"], calendars.ENGAGEMENT),
-    (["cost_reconciliation"], calendars.ENTERPRISE_USAGE_COST),
-]
+JOINED = ["claude_code_user_daily", "org_daily_overview", "cost_reconciliation"]
+
+
+def _steps() -> list[tuple[calendars.Calendar, list[str]]]:
+    """(calendar, assets) runs in dependency order: a run covers one calendar's days, and the joined assets
+    come after what they read. The usage and cost reports run before engagement, so the Analytics key's
+    organization is known when the engagement days, whose answers name none, are written."""
+    raw = {}
+    for endpoint in ENDPOINTS:
+        raw.setdefault(endpoint.calendar, []).extend(endpoint.assets)
+    return [
+        (calendars.CLAUDE_CODE, raw[calendars.CLAUDE_CODE]),
+        (calendars.ADMIN_USAGE_COST, raw[calendars.ADMIN_USAGE_COST]),
+        (calendars.USAGE_COST_ANALYTICS, raw[calendars.USAGE_COST_ANALYTICS]),
+        (calendars.ENTERPRISE_USAGE_COST, raw[calendars.ENTERPRISE_USAGE_COST]),
+        (calendars.TELEMETRY, ["claude_code_telemetry", "claude_code_events"]),
+        (calendars.ENGAGEMENT, [*raw[calendars.ENGAGEMENT], "claude_code_user_daily", "org_daily_overview"]),
+        (calendars.ENTERPRISE_USAGE_COST, ["cost_reconciliation"]),
+    ]
 
 
 @contextlib.contextmanager
@@ -76,63 +90,109 @@ def dagster_command() -> str:
     return shutil.which("dagster", path=os.path.dirname(sys.executable)) or "dagster"
 
 
+def _shown(path: Path) -> str:
+    """A path as the user can paste it: relative to the current folder when inside it."""
+    with contextlib.suppress(ValueError):
+        return "./" + str(path.relative_to(Path.cwd()))
+    return str(path)
+
+
+def places(data: Path, home: Path) -> tuple[str, str]:
+    """What the demo wrote where, and the command that deletes it all."""
+    telemetry = data.parent / "telemetry"
+    folders = {data.parent, home.parent}
+    root = folders.pop() if len(folders) == 1 and data.parent != Path.cwd() else None
+    said = f"lake {_shown(data)}, Dagster instance {_shown(home)}, telemetry {_shown(telemetry)}"
+    delete = shlex.join(["rm", "-rf", _shown(root)] if root else ["rm", "-rf", *map(_shown, (data, home, telemetry))])
+    return said, delete
+
+
+@contextlib.contextmanager
+def _environment(env: dict) -> Iterator[None]:
+    """`os.environ` as a deployment would set it, for the Dagster runs of this process; restored after."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 def run_demo(*, days: int, data_dir: str, dagster_home: str, users: int) -> int:
+    started = time.monotonic()
     data, home = Path(data_dir).resolve(), Path(dagster_home).resolve()
-    dagster = dagster_command()
+    said, delete = places(data, home)
+    print(f"The demo keeps to its own folders: {said}. Delete them with: {delete}", flush=True)
     with emulated_deployment(data_dir=data_dir, dagster_home=dagster_home, users=users,
-                             telemetry_days=days + 3) as env:
-        failed = []
-        for assets, calendar in STEPS:
-            last = dt.date.fromisoformat(calendar.partitions_def().get_last_partition_key())
-            first = last - dt.timedelta(days=days - 1)
-            command = [
-                dagster, "asset", "materialize", "-m", "claude_assets.definitions",
-                "--select", ",".join(assets), "--partition-range", f"{first}...{last}",
-            ]
-            print(f"\n$ {' '.join(command[1:])}")
-            code = _run_quietly(command, env)
-            if code != 0:
-                failed.append(assets[0])
-    _show(Lake(str(data)))
-    print(f"\nDagster instance with these runs: {home}  (open it: DAGSTER_HOME={home} dagster dev)")
+                             telemetry_days=days + 3) as env, _environment(env), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        failed = _materialize(days, Lake(str(data)))
+    _show(Lake(str(data)), home)
+    print(f"\nThe demo's lake, instance and telemetry: {said}. Delete them with: {delete}")
     if failed:
-        print(f"\nFAILED: {', '.join(failed)}; the run logs above say why.", file=sys.stderr)
+        print(f"\nFAILED: {'; '.join(failed)}", file=sys.stderr)
         return 1
+    print(f"Demo done in {time.monotonic() - started:.0f} s.")
     return 0
 
 
-def _run_quietly(command: list[str], env: dict) -> int:
-    """Run a Dagster command, echoing our own log lines and errors, not Dagster's debug chatter."""
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    assert process.stdout is not None
-    for line in process.stdout:
-        if " - DEBUG - " in line or "Warning" in line or line.startswith("  "):
+def _materialize(days: int, lake: Lake) -> list[str]:
+    """Every asset's newest `days`, a run per step in this process (no process per asset); returns the failures."""
+    import dagster as dg
+
+    from claude_assets.definitions import build_definitions
+
+    base = build_definitions(organizations.configured())
+    steps = _steps()
+    jobs = [dg.define_asset_job(f"demo_{n}_{calendar.name}", selection=dg.AssetSelection.assets(*assets),
+                                partitions_def=calendar.partitions_def(), executor_def=dg.in_process_executor)
+            for n, (calendar, assets) in enumerate(steps)]
+    defs = dg.Definitions(assets=base.assets, asset_checks=base.asset_checks, resources=base.resources, jobs=jobs)
+    quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+    failed = []
+    with dg.DagsterInstance.get() as instance:
+        for job, (calendar, assets) in zip(jobs, steps):
+            last = dt.date.fromisoformat(calendar.partitions_def().get_last_partition_key())
+            first = last - dt.timedelta(days=days - 1)
+            print(f"\n{', '.join(assets)}: {first}...{last}", flush=True)
+            result = defs.resolve_job_def(job.name).execute_in_process(
+                instance=instance, run_config=quiet, raise_on_error=False,
+                tags={"dagster/asset_partition_range_start": first.isoformat(),
+                      "dagster/asset_partition_range_end": last.isoformat()})
+            for asset in assets:
+                counts = [lake.day_rows(asset, d) for d in lake.days(asset) if first <= d <= last]
+                print(f"  {asset:<28} {len(counts):>3} days, {sum(counts):>6} rows", flush=True)
+            failed += [f"{event.step_key}: {event.step_failure_data.error.message.strip()}"
+                       for event in result.all_events if event.is_step_failure]
+    return failed
+
+
+def _show(lake: Lake, home: Path) -> None:
+    venv = Path(sys.executable).parent
+    root = shlex.quote(str(lake.root))
+    print("\nWhat the joined assets hold:")
+    for asset, columns in (("claude_code_user_daily", None),
+                           ("org_daily_overview", ["date", "daily_active_users", "assigned_seats", "claude_code_users",
+                                                   "claude_code_sessions", "lines_added", "billed_cost_usd"])):
+        frame = lake.read_asset(asset).to_pandas() if lake.days(asset) else pd.DataFrame()
+        print(f"\n{asset}: {len(frame)} rows")
+        if frame.empty:
             continue
-        if " - INFO - " in line or " - WARNING - " in line or " - ERROR - " in line:
-            print("  " + line.rstrip().split(" - ", 5)[-1])
-        elif "Error" in line:
-            print("  " + line.rstrip())
-    return process.wait()
-
-
-def _show(lake: Lake) -> None:
-    print(f"\nThe lake: {lake.root}")
-    for assets, _ in STEPS:
-        for asset in assets:
-            counts = {d: lake.read_day(asset, d).num_rows for d in lake.days(asset)}
-            shown = ", ".join(f"{d:%m-%d}: {n}" for d, n in list(counts.items())[-10:])
-            print(f"  {asset:<28} {len(counts):>3} days, {sum(counts.values()):>6} rows  ({shown})")
+        if columns is None:
+            print("Claude Code sessions per day, by the source each user-day came from:")
+            print(frame.pivot_table(index="date", columns="source", values="sessions", aggfunc="sum").to_string())
+        else:
+            print(frame[columns].to_string(index=False))
     history = "claude_code_user_daily"
-    bin_dir = Path(sys.executable).parent
     print(
         "\nQuery it with pandas:\n"
-        f"  {sys.executable} -c \"import pandas as pd; df = pd.read_parquet('{lake.root}/{history}', partitioning=None); "
-        "print(df.pivot_table(index='date', columns='source', values='sessions', aggfunc='sum'))\"\n"
+        f"  {shlex.quote(sys.executable)} -c \"import pandas as pd; df = pd.read_parquet('{lake.root}/{history}', "
+        "partitioning=None); print(df.pivot_table(index='date', columns='source', values='sessions', aggfunc='sum'))\"\n"
         "or with DuckDB, a view per asset:\n"
-        f"  CLAUDE_ASSETS_DATA_DIR={lake.root} {bin_dir / 'claude-assets'} sql -c "
-        f"\"SELECT date, source, sum(sessions), sum(lines_added) FROM {history} GROUP BY ALL ORDER BY ALL\""
+        f"  CLAUDE_ASSETS_DATA_DIR={root} {shlex.quote(str(venv / 'claude-assets'))} sql -c "
+        f"\"SELECT date, source, sum(sessions), sum(lines_added) FROM {history} GROUP BY ALL ORDER BY ALL\"\n"
+        "or click through these runs in the Dagster UI, with the emulator behind it (Ctrl-C stops both):\n"
+        f"  {shlex.quote(str(venv / 'claude-assets'))} ui --data-dir {root} --dagster-home {shlex.quote(str(home))}"
     )
-    frame = pd.read_parquet(f"{lake.root}/{history}", partitioning=None)
-    if not frame.empty:
-        print("\nClaude Code sessions per day, by the source each user-day came from:")
-        print(frame.pivot_table(index="date", columns="source", values="sessions", aggfunc="sum").to_string())

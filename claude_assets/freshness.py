@@ -7,8 +7,9 @@ gets both:
 - a freshness policy from one small table per source (warn and fail windows, overridable with
   `CLAUDE_ASSETS_FRESHNESS_<SOURCE>_HOURS=warn,fail`, e.g. `..._ENGAGEMENT_HOURS=30,54`);
 - a `partition_lag` check: the newest day that should exist by now (D-3 for engagement after its
-  16:00 UTC deadline, D-1 for the others after 06:00 UTC) is materialized, and no day inside the
-  history window is missing; the failing result lists the missing days.
+  16:00 UTC deadline, D-1 for the others after 06:00 UTC) is materialized, and the daily syncs
+  left no gap in the last week; the failing result lists the missing days. Older days, even one
+  materialized by hand, are never a missed deadline.
 """
 
 import datetime as dt
@@ -31,7 +32,9 @@ SOURCES: dict[str, tuple[float, float]] = {
     "claude_code_history": (30, 54),
     "organization": (30, 54),
 }
-GAP_SCAN_DAYS = 400  # how far back a calendar without a history window is checked for gaps
+# The daily syncs ask for the newest day only; a day one of them missed stays reported for a week,
+# after which filling it is a backfill's business, not a missed deadline.
+MAINTAINED_DAYS = 7
 LAG_CHECK = "partition_lag"
 
 
@@ -64,14 +67,17 @@ def with_freshness(assets: list) -> list:
 def missing_days(calendar: Calendar, materialized: set[str], first_partition: dt.date, now: dt.datetime) -> list[dt.date]:
     """Days that should be in the lake by `now` and are not, oldest first.
 
-    That is the newest day due, and every gap between the oldest day synced and it (within the
-    API's history window): days never backfilled before the first sync are a choice, not a gap.
+    That is the newest day due, and the gaps the daily syncs left in the last `MAINTAINED_DAYS`
+    days from the first of them in the lake. A day older than that is a backfill's choice, not a
+    deadline: materializing one by hand changes nothing here. A day the API no longer serves is
+    never owed.
     """
     newest = calendar.newest_due(now)
-    synced = min((dt.date.fromisoformat(key) for key in materialized), default=newest)
-    oldest = max(first_partition, synced, newest - dt.timedelta(days=(calendar.window_days or GAP_SCAN_DAYS) - 1))
-    days = [oldest + dt.timedelta(days=n) for n in range((newest - oldest).days + 1)]
-    return [d for d in days if d.isoformat() not in materialized]
+    oldest = max(first_partition, calendar.bounds(now.date(), served=True)[0],
+                 newest - dt.timedelta(days=MAINTAINED_DAYS - 1))
+    window = [oldest + dt.timedelta(days=n) for n in range((newest - oldest).days + 1)]
+    synced = min((d for d in window if d.isoformat() in materialized), default=newest)
+    return [d for d in window if d >= synced and d.isoformat() not in materialized]
 
 
 def lag_check(asset: str | dg.AssetKey, calendar: Calendar) -> dg.AssetChecksDefinition:
@@ -81,7 +87,7 @@ def lag_check(asset: str | dg.AssetKey, calendar: Calendar) -> dg.AssetChecksDef
         asset=key,
         name=LAG_CHECK,
         description=f"The newest day due ({calendar.lag_days} day(s) back, after {calendar.deadline_hour:02d}:00 UTC) "
-        "is materialized and no day inside the history window is missing.",
+        f"is materialized and the daily syncs left no gap in the last {MAINTAINED_DAYS} days.",
         automation_condition=dg.AutomationCondition.cron_tick_passed("20 * * * *", "UTC"),
     )
     def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
@@ -96,7 +102,8 @@ def lag_check(asset: str | dg.AssetKey, calendar: Calendar) -> dg.AssetChecksDef
             passed=not missing,
             severity=dg.AssetCheckSeverity.ERROR if late else dg.AssetCheckSeverity.WARN,
             description=(f"{newest} is past its deadline and not in the lake" if late
-                         else f"{len(missing)} older day(s) missing" if missing else "every day due is in the lake"),
+                         else f"{len(missing)} day(s) of the last {MAINTAINED_DAYS} missing" if missing
+                         else "every day due is in the lake"),
             metadata={
                 "newest_due": newest.isoformat(),
                 "missing_days": dg.MetadataValue.json([d.isoformat() for d in missing]),

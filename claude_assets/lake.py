@@ -72,6 +72,20 @@ class Lake:
         """A path in the lake as others can name it: itself on a local disk, else a URL (`s3://...`)."""
         return path if self._local else self.fs.unstrip_protocol(path)
 
+    def check_writable(self) -> None:
+        """Raise the OSError a write would meet (read-only disk, missing permission), before the API is asked.
+
+        On a disk a probe file is created and removed; an object store keeps its empty `.write_check`, as a
+        bucket may allow writing but not deleting."""
+        if not self._local:
+            self.fs.pipe_file(f"{self.root}/.write_check", b"")
+            return
+        os.makedirs(self.root, exist_ok=True)
+        probe = f"{self.root}/.write_check.{uuid.uuid4().hex}.tmp"
+        with open(probe, "wb"):
+            pass
+        os.remove(probe)
+
     def asset_dir(self, asset: str) -> str:
         return f"{self.root}/{asset}"
 
@@ -197,6 +211,15 @@ class Lake:
             return None
         raw = metadata.get(META_KEY)
         return json.loads(raw) if raw else {}
+
+    def organization(self, asset: str) -> str | None:
+        """The organization the asset's newest day says it came from; None for an empty asset or an older day
+        written before days recorded it."""
+        days = self.days(asset)
+        try:
+            return (self.day_info(asset, days[-1]) or {}).get("organization_id") if days else None
+        except DamagedDayError:
+            return None
 
     def day_rows(self, asset: str, day: dt.date) -> int:
         """How many rows a day holds, from its file's footer."""

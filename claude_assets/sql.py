@@ -72,7 +72,8 @@ def run_sql(orgs: list[Organization], command: str | None = None, export: str | 
     made = create_views(con, orgs)
     if not made:
         print(f"No asset has a day in {', '.join(o.data_dir for o in orgs)} yet: materialize some first "
-              "(`make demo` builds a demo lake), or set CLAUDE_ASSETS_DATA_DIR to your lake.", file=sys.stderr)
+              "(`make demo` builds a demo lake in ./demo/data: CLAUDE_ASSETS_DATA_DIR=./demo/data), or set "
+              "CLAUDE_ASSETS_DATA_DIR to your lake.", file=sys.stderr)
     if command is not None:
         return _execute(con, command, stdout)
     return _shell(con, made, stdin, stdout)

@@ -1,8 +1,9 @@
 """`claude-assets status`: where every asset stands, from the Dagster instance the sensors read.
 
 Per asset: the newest day in the lake as Dagster recorded it, the newest day that should be there
-by now, missing days inside the history window, the freshness state the daemon last wrote,
-and the last failed run that targeted it.
+by now, the missing days its `partition_lag` check reports (never a day the API no longer serves,
+nor one older than the daily syncs' week), the freshness state the daemon last wrote, and the
+last failed run that targeted it.
 """
 
 import datetime as dt

@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 
 from claude_assets.checks import day_findings
 from claude_assets.client import ApiClient, DayNotAvailableError, MalformedResponseError, RequestStats
+from claude_assets.client.errors import ClaudeAssetsError
 from claude_assets.endpoints import ENVELOPE, Endpoint
 from claude_assets.lake import META_KEY, DamagedDayError, Lake
 from claude_assets.tables import Flattened, Table, flatten
@@ -88,6 +89,61 @@ class SyncReport:
         }
 
 
+class OrganizationMismatchError(ClaudeAssetsError):
+    """One organization's day would land in a lake whose days came from another: two organizations' people and
+    totals would mix, and days of the other one would be skipped as already done."""
+
+    def __init__(self, asset: str, day: dt.date | None, lake: Lake, held: str, answered: str):
+        where = f"{asset} {day.isoformat()}" if day else asset
+        super().__init__(
+            f"{where}: the API answers for organization {answered}, but the lake at {lake.base} holds {asset} days "
+            f"of organization {held}, so nothing was written. A lake holds one organization. Point "
+            "CLAUDE_ASSETS_DATA_DIR (or the organization's data_dir in the file CLAUDE_ASSETS_ORGANIZATIONS names) "
+            f"at a folder of its own for {answered}, or check that the keys are those of {held}. If {held} is the "
+            "demo's emulated organization (a `make demo` from before the demo had its own ./demo folder), delete "
+            "the demo's days from this lake, or the lake if it holds nothing else, and run again."
+        )
+
+
+# (base URL, key fingerprint) -> the organization the key's answers named in their envelope, learnt in this process.
+# It stands for the organization of the answers that name none (engagement, the Admin usage and cost reports).
+_KEY_ORGANIZATIONS: dict[tuple[str, str], str] = {}
+
+
+def _key(client: ApiClient) -> tuple[str, str]:
+    return client.base_url, client.key.fingerprint
+
+
+def names_organization(endpoint: Endpoint) -> bool:
+    """Whether the endpoint's answers carry an `organization_id` (in their envelope or in every row)."""
+    return any(c.name == "organization_id" for t in endpoint.tables for c in t.columns)
+
+
+def answered_organization(endpoint: Endpoint, answer: dict) -> str | None:
+    """The organization an answer is for: what the sync recorded in it, its pages' envelope, or its rows'."""
+    if answer.get("organization_id"):
+        return answer["organization_id"]
+    if not names_organization(endpoint):
+        return None
+    for _, pages in _parts(answer):
+        for page in pages:
+            for record in [page, *endpoint.records(page)]:
+                if isinstance(record, dict) and isinstance(record.get("organization_id"), str):
+                    return record["organization_id"]
+    return None
+
+
+def _learn(endpoint: Endpoint, client: ApiClient, answer: dict) -> str | None:
+    """The answer's organization; an envelope's also becomes the key's, for the answers that name none."""
+    said = next((page["organization_id"] for _, pages in _parts(answer) for page in pages
+                 if isinstance(page.get("organization_id"), str)), None)
+    if said:
+        _KEY_ORGANIZATIONS[_key(client)] = said
+    if names_organization(endpoint):
+        return answered_organization(endpoint, answer)
+    return _KEY_ORGANIZATIONS.get(_key(client))
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
@@ -119,7 +175,7 @@ def spans(days: list[dt.date], longest: int) -> list[list[dt.date]]:
 
 
 def sync_span(endpoint: Endpoint, client: ApiClient, lake: Lake, span: list[dt.date], assets: Collection[str],
-              accept_worse: bool = False) -> list[DayResult]:
+              accept_worse: bool = False, held: dict[str, str | None] | None = None) -> list[DayResult]:
     """Fetch consecutive days in one listing, keep the answer, flatten each day into the endpoint's tables, write them.
 
     If the API refuses a multi-day span (one of its days is not available), the refusal's newest
@@ -135,7 +191,7 @@ def sync_span(endpoint: Endpoint, client: ApiClient, lake: Lake, span: list[dt.d
             parts.append({"grouping": grouping, "query": query, "pages": fetched.pages})
             stats.add(fetched.stats)
     except DayNotAvailableError as exc:
-        again = lambda days: sync_span(endpoint, client, lake, days, assets, accept_worse)  # noqa: E731
+        again = lambda days: sync_span(endpoint, client, lake, days, assets, accept_worse, held)  # noqa: E731
         latest = exc.latest_available
         if len(span) > 1 and latest is not None and latest < span[-1]:
             served = [d for d in span if d <= latest]
@@ -151,8 +207,11 @@ def sync_span(endpoint: Endpoint, client: ApiClient, lake: Lake, span: list[dt.d
         answer["parts"] = parts
     else:
         answer.update(query=parts[0]["query"], pages=parts[0]["pages"])
+    organization = _learn(endpoint, client, answer)
+    if organization:
+        answer["organization_id"] = organization
     name = lake.write_raw(endpoint.name, span[0], span[-1], answer)
-    return _land(endpoint, lake, span, answer, name, assets, stats, accept_worse)
+    return _land(endpoint, lake, span, answer, name, assets, stats, accept_worse, held)
 
 
 def _parts(answer: dict) -> list[tuple[str | None, list[dict]]]:
@@ -162,7 +221,8 @@ def _parts(answer: dict) -> list[tuple[str | None, list[dict]]]:
     return [(None, answer["pages"])]
 
 
-def rebuild_span(endpoint: Endpoint, lake: Lake, span: list[dt.date], assets: Collection[str]) -> list[DayResult]:
+def rebuild_span(endpoint: Endpoint, lake: Lake, span: list[dt.date], assets: Collection[str],
+                 held: dict[str, str | None] | None = None) -> list[DayResult]:
     """Rebuild days from the answers kept in the lake, asking the API nothing.
 
     Each day is rebuilt from the answer it was last built from (or, if its file is gone, the newest
@@ -183,13 +243,15 @@ def rebuild_span(endpoint: Endpoint, lake: Lake, span: list[dt.date], assets: Co
         chosen.setdefault(current if current in names else names[0], []).append(day)
     for name, days in chosen.items():
         answer = lake.read_raw(name)
-        results += _land(endpoint, lake, days, answer, name, assets, RequestStats(), accept_worse=True)
+        results += _land(endpoint, lake, days, answer, name, assets, RequestStats(), accept_worse=True, held=held)
     return results
 
 
 def _land(endpoint: Endpoint, lake: Lake, span: list[dt.date], answer: dict, raw_name: str,
-          assets: Collection[str], stats: RequestStats, accept_worse: bool) -> list[DayResult]:
-    """Flatten a kept answer into each of its days and write them, unless a day would get worse."""
+          assets: Collection[str], stats: RequestStats, accept_worse: bool,
+          held: dict[str, str | None] | None = None) -> list[DayResult]:
+    """Flatten a kept answer into each of its days and write them, unless a day would get worse or came from
+    another organization than the lake's (`held`: each asset's, when the caller looked already)."""
     parts = _parts(answer)
     records = [{**record, "_grouping": grouping} if grouping else record
                for grouping, pages in parts for page in pages for record in endpoint.records(page)]
@@ -208,6 +270,7 @@ def _land(endpoint: Endpoint, lake: Lake, span: list[dt.date], answer: dict, raw
     last_page = next((pages[-1] for _, pages in reversed(parts) if pages), {})
     envelope = {key: last_page[key] for key in ENVELOPE if last_page.get(key) is not None}
     fetched_at = dt.datetime.fromisoformat(answer["fetched_at"])
+    organization = answered_organization(endpoint, answer)
     results = []
     for day in span:
         result = DayResult(day, "written", fetched_at=fetched_at, envelope=envelope,
@@ -220,13 +283,15 @@ def _land(endpoint: Endpoint, lake: Lake, span: list[dt.date], answer: dict, raw
             if table.asset in assets:
                 flats[table.asset] = (table, flat)
         info = {"fetched_at": answer["fetched_at"], "fetch_id": uuid.uuid4().hex, "endpoint": endpoint.path,
-                "raw": raw_name, **envelope}
+                "raw": raw_name, **envelope, **({"organization_id": organization} if organization else {})}
         befores, problems = {}, {}
         for table, flat in flats.values():
             try:
                 befores[table.asset] = (lake.read_day(table.asset, day), None)
             except DamagedDayError as exc:
                 befores[table.asset] = (None, exc.location)
+            if organization:
+                held = _check_organization(lake, table.asset, day, befores[table.asset][0], organization, held)
             found = worse(endpoint, table, day, befores[table.asset][0], flat)
             if found:
                 problems[table.asset] = found
@@ -249,6 +314,22 @@ def _land(endpoint: Endpoint, lake: Lake, span: list[dt.date], answer: dict, raw
             )
         results.append(result)
     return results
+
+
+def _check_organization(lake: Lake, asset: str, day: dt.date, before: pa.Table | None, organization: str,
+                        held: dict[str, str | None] | None) -> dict[str, str | None]:
+    """Stop before a day of `organization` replaces another organization's day, or joins a lake of another's.
+
+    Days written before days recorded their organization say none, and are accepted. Returns `held`, looked up
+    once when the caller had not."""
+    held = {} if held is None else held
+    if asset not in held:
+        held[asset] = lake.organization(asset)
+    kept = json.loads((before.schema.metadata or {}).get(META_KEY, b"{}")) if before is not None else {}
+    theirs = kept.get("organization_id") or held[asset]
+    if theirs and theirs != organization:
+        raise OrganizationMismatchError(asset, day, lake, theirs, organization)
+    return held
 
 
 MIN_ROWS_SHARE = 0.5  # a settled day answered with fewer rows than this share of the kept ones is suspect
@@ -327,6 +408,11 @@ def sync_days(
     report = report if report is not None else SyncReport(endpoint.name)
     assets = list(assets) if assets is not None else endpoint.assets
     today = today or utcnow().date()
+    held = {asset: lake.organization(asset) for asset in assets}
+    known = None if rebuild or client is None or names_organization(endpoint) else _KEY_ORGANIZATIONS.get(_key(client))
+    for asset, theirs in held.items():
+        if known and theirs and theirs != known:
+            raise OrganizationMismatchError(asset, None, lake, theirs, known)
     started = time.monotonic()
     todo = []
     for day in sorted(set(days)):
@@ -340,8 +426,8 @@ def sync_days(
             continue
         yield report.days[-1]
     with cf.ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix=endpoint.name) as pool:
-        futures = [pool.submit(rebuild_span, endpoint, lake, span, assets) if rebuild
-                   else pool.submit(sync_span, endpoint, client, lake, span, assets, accept_worse)
+        futures = [pool.submit(rebuild_span, endpoint, lake, span, assets, held) if rebuild
+                   else pool.submit(sync_span, endpoint, client, lake, span, assets, accept_worse, held)
                    for span in spans(todo, endpoint.days_per_request)]
         try:
             for future in cf.as_completed(futures):

@@ -22,9 +22,10 @@ from pydantic import Field
 from claude_assets import calendars
 from claude_assets.checks import table_check_results, table_check_specs
 from claude_assets.client import MissingKeyError
+from claude_assets.client.errors import LakeNotWritableError
 from claude_assets.endpoints import ENDPOINTS, LEGACY_NOTE, Endpoint
 from claude_assets.lake import Lake
-from claude_assets.organizations import DEFAULT, Organization
+from claude_assets.organizations import CONFIG_ENV_VAR, DEFAULT, Organization
 from claude_assets.sync import DayResult, SyncReport, sync_days
 from claude_assets.tables import Table
 
@@ -104,6 +105,22 @@ def _client(context: dg.AssetExecutionContext, endpoint: Endpoint, org: Organiza
         ) from None
 
 
+def writable(lake: Lake, org: Organization) -> Lake:
+    """The lake, once a probe file could be written to it: an unwritable lake fails before the API is asked,
+    naming the setting to change rather than a bare OSError after the fetch."""
+    try:
+        lake.check_writable()
+    except OSError as exc:
+        setting = (f"the data_dir of organization {org.name} (in the file {CONFIG_ENV_VAR} names)" if org.prefixed
+                   else "CLAUDE_ASSETS_DATA_DIR")
+        raise LakeNotWritableError(
+            f"The lake at {lake.base} cannot be written ({exc.strerror or exc}), so nothing was fetched. Point "
+            f"{setting} at a folder or bucket this process may write, or let it write there: a read-only mount, "
+            "a folder owned by another user or a bucket policy without write access looks like this. Then run again."
+        ) from None
+    return lake
+
+
 def build_raw_asset(endpoint: Endpoint, org: Organization = DEFAULT) -> dg.AssetsDefinition:
     partitions_def = endpoint.calendar.partitions_def()
     kind = key_kind(endpoint, org)
@@ -140,8 +157,8 @@ def build_raw_asset(endpoint: Endpoint, org: Organization = DEFAULT) -> dg.Asset
         pool=org.pool(kind),
     )
     def _sync(context: dg.AssetExecutionContext, config: SyncConfig):
+        lake = writable(getattr(context.resources, lake_resource).get_lake(), org)
         client = None if config.rebuild_from_raw else _client(context, endpoint, org, api_resource)
-        lake = getattr(context.resources, lake_resource).get_lake()
         days = [dt.date.fromisoformat(key) for key in context.partition_keys]
         selected = [t.asset for t in endpoint.tables if org.key(t.asset) in context.selected_asset_keys]
         progress = _Progress(context, endpoint, org, selected, len(days))

@@ -48,6 +48,10 @@ class InsecureBaseUrlError(ConfigurationError):
     pass
 
 
+class LakeNotWritableError(ConfigurationError):
+    """The lake cannot be written (read-only, missing permission): found before any request is sent."""
+
+
 class ApiError(ClaudeAssetsError):
     """The API answered with an error status."""
 
@@ -103,6 +107,10 @@ class ServerError(ApiError):
 
 class TransportError(ClaudeAssetsError):
     """The connection failed, timed out or was cut off, after every retry."""
+
+
+class UnreachableHostError(TransportError):
+    """The API host refused the connection or its name does not resolve: raised at once, without retries."""
 
 
 class MalformedResponseError(ClaudeAssetsError):

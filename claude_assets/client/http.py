@@ -14,8 +14,10 @@ import enum
 import ipaddress
 import json
 import logging
+import os
 import random
 import re
+import socket
 import time
 from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import urlsplit
@@ -37,6 +39,7 @@ from claude_assets.client.errors import (
     RateLimitedError,
     ServerError,
     TransportError,
+    UnreachableHostError,
 )
 from claude_assets.client.keys import ApiKey, KeyKind
 from claude_assets.client.ratelimit import RateLimiter, shared_limiter
@@ -169,6 +172,11 @@ class ApiClient:
         """GET with rate limiting and retries; returns the decoded JSON object or raises.
 
         `headers` are added to this request only (an `anthropic-beta` flag that one endpoint needs)."""
+        return self.get_with_headers(path, params, stats, headers)[0]
+
+    def get_with_headers(self, path: str, params: Mapping[str, Any], stats: RequestStats | None = None,
+                         headers: Mapping[str, str] | None = None) -> tuple[dict, httpx.Headers]:
+        """`get_json`, with the answer's headers too: the connection check reads the rate budget from them."""
         stats = stats if stats is not None else RequestStats()
         attempt = 0
         while True:
@@ -178,6 +186,9 @@ class ApiClient:
                 response = self._http.get(path, params=_clean(params), headers=headers)
                 body = self._decode(response, path) if response.status_code == 200 else None
             except (httpx.TimeoutException, httpx.TransportError) as exc:
+                unreachable = _unreachable(exc)
+                if unreachable:  # an answer, not a hiccup: waiting would only delay the same error
+                    raise UnreachableHostError(self._unreachable_message(path, *unreachable)) from None
                 if attempt >= self.max_retries:
                     raise TransportError(
                         f"GET {path} failed {attempt + 1} times ({type(exc).__name__}: {exc}). The API host "
@@ -188,7 +199,7 @@ class ApiClient:
                 attempt += 1
                 continue
             if body is not None:
-                return body
+                return body, response.headers
             if response.status_code in RETRYABLE_STATUSES and attempt < self.max_retries:
                 retry_after = _retry_after(response)
                 if response.status_code == 429:
@@ -209,6 +220,24 @@ class ApiClient:
             delay = retry_after + self._random.uniform(0, max(0.05, 0.1 * retry_after))
         log.info("retrying in %.2fs (attempt %d of %d)", delay, attempt + 2, self.max_retries + 1)
         self._sleep(delay)
+
+    def _unreachable_message(self, path: str, why: str, detail: str) -> str:
+        parts = urlsplit(self.base_url)
+        host = parts.hostname or ""
+        address = f"{host}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+        proxy = next((name for name in _PROXY_VARIABLES if os.environ.get(name)), None)
+        through = f" {proxy} is set: if the proxy it names is the one refusing, fix or unset it." if proxy else ""
+        if why == "refused":
+            cause = (f"nothing accepts connections at {address}, the host and port of ANTHROPIC_BASE_URL "
+                     f"({self.base_url}): the connection was refused ({detail}). Check ANTHROPIC_BASE_URL (leave it "
+                     f"unset for {DEFAULT_BASE_URL}); if it names the emulator or a proxy on this machine, start "
+                     f"it.{through}")
+        else:
+            cause = (f"the host {host} of ANTHROPIC_BASE_URL ({self.base_url}) cannot be found: DNS answered "
+                     f"'{detail}'. Check ANTHROPIC_BASE_URL for a typo (leave it unset for {DEFAULT_BASE_URL}), "
+                     "then that this machine resolves names (its network, DNS server or VPN).")
+        return (f"GET {path} failed at once: {cause} Not retried, as waiting does not change this answer; "
+                "run again once it is fixed: days already written are kept.")
 
     def _decode(self, response: httpx.Response, path: str) -> dict:
         """The JSON object of a 200. A body cut off mid-transfer never gets here (httpx raises a transport
@@ -341,6 +370,22 @@ class ApiClient:
             seen.add(cursor)
             query = {**params, "page": cursor}
         raise MalformedResponseError(f"GET {path} kept paging past {MAX_PAGES} pages; stopping.")
+
+
+_PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
+
+
+def _unreachable(exc: Exception) -> tuple[str, str] | None:
+    """("refused" or "dns", the system's words) when the host refused the connection or its name does not
+    resolve; None for failures a retry may cure (timeouts, resets, answers cut off)."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ConnectionRefusedError):
+            return "refused", cause.strerror or str(cause)
+        if isinstance(cause, socket.gaierror):
+            return "dns", cause.strerror or str(cause)
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 def _printable(data: bytes, hide: str) -> str:

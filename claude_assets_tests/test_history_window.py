@@ -1,0 +1,102 @@
+"""Issue 15, points 2 and 4: history windows and calendars, as the operator meets them.
+
+A range is clamped to the days each API still serves, with one line on what was left out, and
+exits 0; days beyond the window stay partitions, so what the lake already holds stays visible;
+a day that can no longer be fetched and never was is missing nowhere. A range naming no day of
+any selected calendar gets one line per calendar, its range and why, and exits 2.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+import pytest
+
+from claude_assets import calendars, cli
+from claude_assets.backfill import fitted
+from claude_assets.freshness import missing_days
+from claude_assets_tests.helpers import TODAY
+from claude_assets_tests.stack import free_port
+
+UTC = dt.timezone.utc
+DAY = dt.timedelta(days=1)
+WINDOW = calendars.ENGAGEMENT.window_days
+
+
+def _cli(capsys, *argv: str) -> tuple[int, list[str], list[str]]:
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out.splitlines(), err.splitlines()
+
+
+def _backfill(capsys, start: dt.date, end: dt.date, select: str):
+    unreachable = f"http://127.0.0.1:{free_port()}"  # a launched chunk would fail: nothing may be launched
+    return _cli(capsys, "backfill", "--from", str(start), "--to", str(end), "--select", select, "--url", unreachable)
+
+
+def test_a_backfill_beyond_the_history_window_asks_nothing_says_so_in_one_line_and_exits_0(capsys):
+    start, end = TODAY - (WINDOW + 5) * DAY, TODAY - (WINDOW + 1) * DAY
+    code, out, err = _backfill(capsys, start, end, "enterprise_summaries")
+    assert code == 0, out + err
+    [left_out] = [line for line in out if line.startswith("enterprise_summaries: left out ")]
+    assert str(end) in left_out and "keeps only the last 90 days" in left_out
+
+
+def test_a_range_across_the_window_edge_is_clamped_to_the_days_still_served():
+    fit = fitted(TODAY - 200 * DAY, TODAY - 10 * DAY, ["enterprise_summaries", "enterprise_cost", "api_cost"],
+                 served=True)
+    assert fit.ranges["enterprise_summaries"][0] == max(calendars.ENTERPRISE_FLOOR, TODAY - WINDOW * DAY)
+    assert fit.ranges["enterprise_cost"][0] == max(calendars.ENTERPRISE_FLOOR, TODAY - 200 * DAY)
+    assert fit.ranges["api_cost"] == (TODAY - 200 * DAY, TODAY - 10 * DAY)
+    assert not fit.outside
+
+
+def test_days_beyond_the_window_stay_partitions_so_the_lake_s_history_stays_visible():
+    old = TODAY - (WINDOW + 30) * DAY
+    partitions = calendars.ENGAGEMENT.partitions_def()
+    assert old < calendars.ENTERPRISE_FLOOR or partitions.has_partition_key(old.isoformat())
+
+
+def test_a_day_that_can_no_longer_be_fetched_and_never_was_is_missing_nowhere():
+    """The lake holds one day fetched long ago, and the daily syncs' recent days; nothing is owed."""
+    from claude_assets.definitions import defs
+    from claude_assets.status import asset_status
+
+    now = dt.datetime.now(UTC)
+    due = calendars.ENGAGEMENT.newest_due(now)
+    fetched_long_ago = now.date() - (WINDOW + 2) * DAY
+    have = {d.isoformat() for d in [fetched_long_ago, *(due - n * DAY for n in range(3))]}
+    assert missing_days(calendars.ENGAGEMENT, have, calendars.ENTERPRISE_FLOOR, now) == []
+    [spec] = [s for s in defs.resolve_all_asset_specs() if s.key.to_user_string() == "enterprise_summaries"]
+    with dg.instance_for_test() as instance:
+        for day in sorted(have):
+            if spec.partitions_def.has_partition_key(day):
+                instance.report_runless_asset_event(dg.AssetMaterialization(spec.key, partition=day))
+        [row] = asset_status(instance, [spec], now)
+    assert row["missing"] == []
+
+
+@pytest.mark.parametrize("day,why", [
+    (TODAY + 3 * DAY, "not served yet"),
+    (TODAY, "not served yet"),  # engagement serves a day three days after it
+    (calendars.ENTERPRISE_FLOOR - DAY, "the API has no data before 2026-01-01"),
+])
+def test_a_day_outside_its_calendar_gets_one_line_with_the_range_and_why(capsys, day, why):
+    code, out, err = _backfill(capsys, day, day, "enterprise_summaries")
+    assert code == 2 and out == []
+    [line] = err
+    assert line.startswith(f"claude-assets backfill: enterprise_summaries: {day} is outside its calendar, {_range()} "
+                           f"({why}")
+
+
+def test_a_rebuild_of_a_day_outside_its_calendar_gets_the_same_line(capsys):
+    code, out, err = _cli(capsys, "rebuild", "--from", str(TODAY), "--to", str(TODAY), "--select", "enterprise_summaries")
+    assert code == 2 and out == []
+    assert err == [f"claude-assets rebuild: enterprise_summaries: {TODAY} is outside its calendar, {_range()} "
+                   "(not served yet: the API's newest day is today - 3)"]
+
+
+def _range() -> str:
+    partitions = calendars.ENGAGEMENT.partitions_def()
+    return f"{partitions.get_first_partition_key()} to {partitions.get_last_partition_key()}"
