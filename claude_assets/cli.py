@@ -60,6 +60,14 @@ def main(argv: list[str] | None = None) -> int:
                        help="organization of CLAUDE_ASSETS_ORGANIZATIONS to check (repeatable; default: all)")
     check.set_defaults(run=_run_check)
 
+    launch = commands.add_parser(
+        "launch", prefix_chars="+", add_help=False,
+        help="dg launch on this code location (--assets, --partition or --partition-range, ...), after checking "
+        "the days against each asset's calendar",
+    )
+    launch.add_argument("options", nargs=argparse.REMAINDER, help="dg launch's options, passed on as they are")
+    launch.set_defaults(run=_run_launch)
+
     status = commands.add_parser(
         "status", help="newest day, day due, missing days, freshness and last failure of every asset (needs DAGSTER_HOME)"
     )
@@ -127,6 +135,12 @@ def _run_rebuild(args: argparse.Namespace) -> int:
     except (BackfillError, RebuildError, OrganizationsConfigError) as exc:
         print(f"claude-assets rebuild: {exc}", file=sys.stderr)
         return 2
+
+
+def _run_launch(args: argparse.Namespace) -> int:
+    from claude_assets.launch import main as launch
+
+    return launch(args.options)
 
 
 def _run_check(args: argparse.Namespace) -> int:

@@ -16,6 +16,7 @@ from claude_assets.automation import automation_sensor, provisional_refetch, wit
 from claude_assets.checks import cross_api_check
 from claude_assets.connection import build_connection_check_job
 from claude_assets.freshness import lag_checks, with_freshness
+from claude_assets.incidents import incident_checks
 from claude_assets.resources import resources_from_env
 from claude_assets.sensors import sensors
 
@@ -39,7 +40,7 @@ def build_definitions(orgs: list[organizations.Organization]) -> dg.Definitions:
     assets = with_automation(with_freshness([a for org in orgs for a in organization_assets(org)]))
     return dg.Definitions(
         assets=assets,
-        asset_checks=[*(cross_api_check(org) for org in orgs), *lag_checks(assets)],
+        asset_checks=[*(cross_api_check(org) for org in orgs), *lag_checks(assets), incident_checks(assets)],
         resources=resources_from_env(orgs),
         executor=executor,
         jobs=[build_connection_check_job(orgs)],

@@ -2,7 +2,7 @@
 
 After a fix to how records are flattened, or after promoting a field out of `extra` to a column,
 every day can be rebuilt from what the API said when it was fetched. Each endpoint is one
-`dagster asset materialize` run over the range (clamped to its calendar) with `rebuild_from_raw`
+`dg launch` run over the range (clamped to its calendar) with `rebuild_from_raw`
 set, so every rebuilt day is recorded in Dagster like any other materialization.
 """
 
@@ -13,8 +13,8 @@ import json
 import subprocess
 from typing import Sequence
 
-from claude_assets.demo import dagster_command
 from claude_assets.endpoints import ENDPOINTS, RAW_ASSETS
+from claude_assets.launch import MODULE, dg_command
 from claude_assets.organizations import DEFAULT, Organization
 
 
@@ -24,7 +24,7 @@ class RebuildError(Exception):
 
 def commands(start: dt.date, end: dt.date, select: list[str] | None,
              orgs: Sequence[Organization] = (DEFAULT,)) -> list[list[str]]:
-    """One `dagster asset materialize` command per organization and endpoint with a selected table."""
+    """One `dg launch` command per organization and endpoint with a selected table."""
     known = set(RAW_ASSETS)
     unknown = sorted(set(select or []) - known)
     if unknown:
@@ -39,8 +39,8 @@ def commands(start: dt.date, end: dt.date, select: list[str] | None,
             if not assets or first > last:
                 continue
             config = {"ops": {org.op_name(endpoint.name): {"config": {"rebuild_from_raw": True}}}}
-            found.append([dagster_command(), "asset", "materialize", "-m", "claude_assets.definitions",
-                          "--select", ",".join(org.key(a).to_user_string() for a in assets),
+            found.append([dg_command(), "launch", "-m", MODULE,
+                          "--assets", ",".join(org.key(a).to_user_string() for a in assets),
                           "--partition-range", f"{first}...{last}", "--config-json", json.dumps(config)])
     if not found:
         raise RebuildError(f"None of the selected assets has a partition between {start} and {end}.")
@@ -51,7 +51,7 @@ def run_rebuild(start: dt.date, end: dt.date, select: list[str] | None,
                 orgs: Sequence[Organization] = (DEFAULT,)) -> int:
     failed = []
     for command in commands(start, end, select, orgs):
-        selected = command[command.index("--select") + 1]
+        selected = command[command.index("--assets") + 1]
         print(f"Rebuilding {selected} for {command[command.index('--partition-range') + 1]} from the kept answers",
               flush=True)
         if subprocess.run(command).returncode:

@@ -3,9 +3,10 @@
 Open-source Dagster evaluates freshness policies but sends no alert, so `watch_sensor` reads the
 event log after its cursor and turns state changes into one alert per incident and one "recovered"
 message when it clears. Its JSON cursor holds the open incidents and the webhook posts still to
-retry, so neither is lost or repeated across ticks. A run-failure sensor cannot keep a cursor of
-its own, so it marks a run whose alert did not reach the webhook with a run tag that the watch
-sensor retries.
+retry, so neither is lost or repeated across ticks; each asset's open incidents are also recorded as
+its `no_open_incident` check result (incidents.py), which the UI and `status` show. A run-failure
+sensor cannot keep a cursor of its own, so it marks a run whose alert did not reach the webhook
+with a run tag that the watch sensor retries.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dagster._core.events import DagsterEventType
 from dagster._utils.error import SerializableErrorInfo
 
 from claude_assets.alerts import Alert, Notifier
+from claude_assets import incidents
 
 ALERT_TAG = "claude_assets/alert"  # on a failed run: "delivered" or "undelivered" (retried by watch_sensor)
 DEADLINE_CHECK = "partition_lag"
@@ -89,29 +91,45 @@ def failure_alert_sensor(context: dg.RunFailureSensorContext, notifier: Notifier
 
 
 class _State:
-    """The watch sensor's cursor: where it stopped reading, open incidents, posts to retry."""
+    """The watch sensor's cursor: where it stopped reading, open incidents, posts to retry.
+
+    `open` holds each incident's latest cause (a failure closes at a materialization after it);
+    `opened` and `runs` say since when it is open and which run to look at, for the UI.
+    """
 
     def __init__(self, cursor: Optional[str]):
         data = json.loads(cursor) if cursor else {}
         self.freshness: Optional[int] = data.get("freshness")
         self.failures: Optional[str] = data.get("failures")
         self.open: dict[str, float] = data.get("open", {})
+        self.opened: dict[str, float] = data.get("opened", {})
+        self.runs: dict[str, str] = data.get("runs", {})
         self.outbox: list[Alert] = [Alert.from_json(a) for a in data.get("outbox", [])]
 
     def dump(self) -> str:
         return json.dumps({
             "freshness": self.freshness, "failures": self.failures, "open": self.open,
+            "opened": self.opened, "runs": self.runs,
             "outbox": [a.to_json() for a in self.outbox[-MAX_OUTBOX:]],
         })
 
-    def opens(self, incident: str, since: float) -> bool:
+    def opens(self, incident: str, since: float, run_id: Optional[str] = None) -> bool:
         """Open an incident; True only the first time, so it is alerted once."""
         new = incident not in self.open
         self.open[incident] = max(since, self.open.get(incident, since))
+        self.opened.setdefault(incident, since)
+        if run_id and self.open[incident] == since:
+            self.runs[incident] = run_id
         return new
 
     def closes(self, incident: str) -> bool:
+        self.opened.pop(incident, None)
+        self.runs.pop(incident, None)
         return self.open.pop(incident, None) is not None
+
+    def shown(self) -> dict[str, tuple[float, Optional[str]]]:
+        """Each open incident: since when, and its run if it has one."""
+        return {i: (self.opened.get(i, last), self.runs.get(i)) for i, last in self.open.items()}
 
 
 def _events(instance: dg.DagsterInstance, event_type: DagsterEventType, after: Optional[int]):
@@ -149,7 +167,7 @@ def _deadline_alerts(instance: dg.DagsterInstance, state: _State) -> Iterator[Al
             continue
         asset = check_key.asset_key.to_user_string()
         incident = f"deadline:{asset}"
-        if not evaluation.passed and state.opens(incident, record.create_timestamp):
+        if not evaluation.passed and state.opens(incident, record.create_timestamp, record.run_id or None):
             missing = evaluation.metadata.get("missing_days")
             days = f": missing {missing.value}" if missing is not None else ""
             yield Alert("deadline", incident, (
@@ -167,7 +185,7 @@ def _failure_recoveries(instance: dg.DagsterInstance, state: _State) -> Iterator
     state.failures = result.cursor
     for record in result.records:
         for asset in run_assets(instance, record.run_id):
-            state.opens(f"failure:{asset}", record.timestamp)
+            state.opens(f"failure:{asset}", record.timestamp, record.run_id)
     for incident, since in list(state.open.items()):
         if not incident.startswith("failure:"):
             continue
@@ -193,14 +211,18 @@ def _retry_failed_runs(instance: dg.DagsterInstance, notifier: Notifier) -> None
 )
 def watch_sensor(context: dg.SensorEvaluationContext, notifier: Notifier):
     state = _State(context.cursor)
+    before = state.shown()
+    alerts = [*_freshness_alerts(context.instance, state), *_deadline_alerts(context.instance, state),
+              *_failure_recoveries(context.instance, state)]
+    incidents.record(context.instance, before, state.shown(), notifier.ui_url)  # first: a tick that fails here posts nothing
     state.outbox = [alert for alert in state.outbox if not notifier.post(alert)]
-    for alert in [*_freshness_alerts(context.instance, state), *_deadline_alerts(context.instance, state),
-                  *_failure_recoveries(context.instance, state)]:
+    for alert in alerts:
         if not notifier.send(alert, context.log):
             state.outbox.append(alert)
     _retry_failed_runs(context.instance, notifier)
     context.update_cursor(state.dump())
-    return dg.SkipReason("alerts only; this sensor launches no runs")
+    return dg.SkipReason(f"alerts only; this sensor launches no runs. Open incidents: {len(state.open)} "
+                         f"(each asset's {incidents.INCIDENT_CHECK} check, or claude-assets status)")
 
 
 sensors = [failure_alert_sensor, watch_sensor]

@@ -3,7 +3,8 @@
 Per asset: the newest day in the lake as Dagster recorded it, the newest day that should be there
 by now, the missing days its `partition_lag` check reports (never a day the API no longer serves,
 nor one older than the daily syncs' week), the freshness state the daemon last wrote, and the
-last failed run that targeted it.
+last failed run that targeted it. Then the open incidents, as the watch sensor last recorded them
+in each asset's `no_open_incident` check (what the UI shows), with what to do about each.
 """
 
 import datetime as dt
@@ -13,6 +14,7 @@ from dagster._core.storage.dagster_run import DagsterRunStatus, RunsFilter
 
 from claude_assets import calendars
 from claude_assets.freshness import missing_days
+from claude_assets.incidents import open_incidents
 from claude_assets.sensors import run_assets
 
 FAILED_RUNS_SCANNED = 50
@@ -53,6 +55,17 @@ def print_status(rows: list[dict]) -> None:
             print(f"{'':<28} missing: {', '.join(missing[:3])} ... {missing[-1]}")
 
 
+def print_incidents(incidents: list[dict]) -> None:
+    if not incidents:
+        print("\nNo open incidents.")
+        return
+    print(f"\nOpen incidents ({len(incidents)}):")
+    for row in incidents:
+        run = f"  run {row['run']}" if row["run"] else ""
+        print(f"  {row['asset']:<28} {row['kind']:<9} since {row['since']}{run}")
+        print(f"  {'':<28} what to do: {row['what_to_do']}")
+
+
 def run_status() -> int:
     from claude_assets.definitions import defs
 
@@ -60,5 +73,7 @@ def run_status() -> int:
                    key=lambda s: (s.group_name, s.key.to_user_string()))
     with dg.DagsterInstance.get() as instance:
         rows = asset_status(instance, specs, dt.datetime.now(dt.timezone.utc))
+        incidents = open_incidents(instance, [spec.key for spec in specs])
     print_status(rows)
+    print_incidents(incidents)
     return 1 if any(row["due"] in row["missing"] for row in rows) else 0

@@ -72,6 +72,13 @@ CLOCK_TESTS = [
     "claude_assets_tests/test_organizations.py",
     "claude_assets_tests/test_official_examples.py",
     "claude_assets_tests/test_readme.py::test_the_walkthrough_works_as_written_against_the_emulator",
+    "claude_assets_tests/test_history_window.py",
+    "claude_assets_tests/test_deadlines.py",
+    "claude_assets_tests/test_lake_organization.py",
+    "claude_assets_tests/test_fail_fast.py",
+    "claude_assets_tests/test_charts.py",
+    "claude_assets_tests/test_connection_check.py",
+    "claude_assets_tests/test_demo.py",
 ]
 # The stories with a dagster-daemon and a webserver (automation, backfills from the UI, the deployment):
 # about ten minutes an instant, so they run at the instants marked DAEMON, where their calendars and

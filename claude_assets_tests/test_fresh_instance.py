@@ -27,13 +27,13 @@ def test_two_first_runs_at_once_both_succeed_on_a_set_up_instance(emulator, tmp_
     assert ready.returncode == 0, ready.stderr[-2000:]
     assert all((home / path).exists() for path in STORAGE)
 
-    runs = [subprocess.Popen([str(BIN / "dagster"), "asset", "materialize", "-m", "claude_assets.definitions",
-                              "--select", asset, "--partition", DAY.isoformat()],
+    runs = [subprocess.Popen([str(BIN / "dg"), "launch", "-m", "claude_assets.definitions",
+                              "--assets", asset, "--partition", DAY.isoformat()],
                              env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             for asset in ("enterprise_summaries", "enterprise_user_activity")]
     outputs = [run.communicate(timeout=300)[0] for run in runs]
     for run, output in zip(runs, outputs):
-        assert run.returncode == 0 and "RUN_SUCCESS" in output, output[-3000:]
+        assert run.returncode == 0 and "'days_written': 1," in output, output[-3000:]
 
 
 def test_demo_and_ui_set_up_a_new_instance_before_running_anything(tmp_path):

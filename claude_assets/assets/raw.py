@@ -22,7 +22,7 @@ from pydantic import Field
 from claude_assets import calendars
 from claude_assets.checks import table_check_results, table_check_specs
 from claude_assets.client import MissingKeyError
-from claude_assets.client.errors import LakeNotWritableError
+from claude_assets.client.errors import ClaudeAssetsError, LakeNotWritableError
 from claude_assets.endpoints import ENDPOINTS, LEGACY_NOTE, Endpoint
 from claude_assets.lake import Lake
 from claude_assets.organizations import CONFIG_ENV_VAR, DEFAULT, Organization
@@ -121,6 +121,12 @@ def writable(lake: Lake, org: Organization) -> Lake:
     return lake
 
 
+def failure(exc: ClaudeAssetsError) -> dg.Failure:
+    """Our error as the step's failure, so the run's log and page lead with our message (cause, then the
+    numbered fix) rather than a Python stack trace that ends in it."""
+    return dg.Failure(description=f"{type(exc).__name__}: {exc}", metadata={"error": type(exc).__name__})
+
+
 def build_raw_asset(endpoint: Endpoint, org: Organization = DEFAULT) -> dg.AssetsDefinition:
     partitions_def = endpoint.calendar.partitions_def()
     kind = key_kind(endpoint, org)
@@ -157,8 +163,11 @@ def build_raw_asset(endpoint: Endpoint, org: Organization = DEFAULT) -> dg.Asset
         pool=org.pool(kind),
     )
     def _sync(context: dg.AssetExecutionContext, config: SyncConfig):
-        lake = writable(getattr(context.resources, lake_resource).get_lake(), org)
-        client = None if config.rebuild_from_raw else _client(context, endpoint, org, api_resource)
+        try:
+            lake = writable(getattr(context.resources, lake_resource).get_lake(), org)
+            client = None if config.rebuild_from_raw else _client(context, endpoint, org, api_resource)
+        except ClaudeAssetsError as exc:
+            raise failure(exc) from None
         days = [dt.date.fromisoformat(key) for key in context.partition_keys]
         selected = [t.asset for t in endpoint.tables if org.key(t.asset) in context.selected_asset_keys]
         progress = _Progress(context, endpoint, org, selected, len(days))
@@ -177,6 +186,9 @@ def build_raw_asset(endpoint: Endpoint, org: Organization = DEFAULT) -> dg.Asset
                 rebuild=config.rebuild_from_raw,
             ):
                 progress.on_day(result, report)
+        except ClaudeAssetsError as exc:  # ours says what to do: the run shows it instead of a stack trace
+            yield from progress.events()
+            raise failure(exc) from None
         except BaseException:  # failed or stopped: record what landed before saying so
             yield from progress.events()
             raise

@@ -1,0 +1,66 @@
+"""`claude-assets launch`: `dg launch` on this code location, after checking the days asked for.
+
+It takes `dg launch`'s options (`--assets`, `--partition` or `--partition-range`, `--config-json`, ...) and
+adds `-m claude_assets.definitions`. Dagster answers a day outside an asset's calendar (the future, today
+for engagement, before 2026-01-01 for Enterprise) with a 50-line DagsterUnknownPartitionError that gives
+neither the range nor the reason; this says both in one line per calendar and exits 2, before Dagster starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shutil
+import sys
+
+from claude_assets import calendars
+
+MODULE = "claude_assets.definitions"
+
+
+def dg_command() -> str:
+    """The `dg` of this environment, also when the venv is not activated."""
+    return shutil.which("dg", path=os.path.dirname(sys.executable)) or "dg"
+
+
+def outside(assets: list[str], start: dt.date, end: dt.date, today: dt.date) -> list[str]:
+    """One line per calendar of `assets` that [start, end] leaves: the calendar's range and why."""
+    from claude_assets.definitions import defs
+
+    by_calendar: dict[calendars.Calendar, list[str]] = {}
+    for spec in defs.resolve_all_asset_specs():
+        if spec.key.to_user_string() in assets and calendars.METADATA_KEY in spec.metadata:
+            by_calendar.setdefault(calendars.of(spec), []).append(spec.key.to_user_string())
+    lines = []
+    for calendar, names in by_calendar.items():
+        first, last = calendar.bounds(today)
+        day = start if start < first else end if end > last else None
+        if day is not None:
+            lines.append(f"{', '.join(names)}: {day} is outside its calendar, {first} to {last} "
+                         f"({calendar.why_not(day, today)})")
+    return lines
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="claude-assets launch", add_help=False)
+    parser.add_argument("--assets", default="")
+    parser.add_argument("--partition")
+    parser.add_argument("--partition-range")
+    known, _ = parser.parse_known_args(argv)
+    days = known.partition_range.split("...") if known.partition_range else [known.partition] * 2
+    try:
+        start, end = (dt.date.fromisoformat(day) for day in days)
+    except (TypeError, ValueError):  # no day, or not a date: Dagster's own answer says what it expects
+        start = end = None
+    if start is not None:
+        today = dt.datetime.now(dt.timezone.utc).date()
+        lines = outside(known.assets.split(","), start, end, today)
+        if lines:
+            print("\n".join(f"claude-assets launch: {line}" for line in lines), file=sys.stderr)
+            return 2
+    os.execv(dg_command(), [dg_command(), "launch", "-m", MODULE, *argv])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

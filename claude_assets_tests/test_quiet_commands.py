@@ -1,0 +1,73 @@
+"""The commands a newcomer types print what matters first: the README's runs use the command the pinned
+Dagster recommends on the project's dagster.yaml, a failed run leads with our message, and a day outside
+a calendar gets one line with the range and why (issue 15, points 4 and 5)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+
+import dagster as dg
+
+from claude_assets.client.errors import MissingKeyError
+from claude_assets.definitions import defs
+from claude_assets_tests.stack import BIN, REPO
+from claude_assets_tests.test_readme import block_after
+
+DAY = (dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=3)).isoformat()
+
+
+def _env(tmp_path, **extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "DAGSTER_HOME", "CLAUDE_ASSETS_"))}
+    return {**env, "DAGSTER_HOME": str(tmp_path / "home"), "CLAUDE_ASSETS_DATA_DIR": str(tmp_path / "data"), **extra}
+
+
+def test_the_walkthrough_uses_dg_launch_on_the_projects_instance():
+    steps = block_after("walkthrough")
+    assert "dagster asset materialize" not in steps and steps.count(".venv/bin/dg launch ") == 2
+    assert "python -m claude_assets.instance" in steps
+
+
+def test_a_failed_run_in_a_terminal_leads_with_our_message(tmp_path):
+    env = _env(tmp_path)
+    ready = subprocess.run([str(BIN / "python"), "-m", "claude_assets.instance"], env=env, capture_output=True,
+                           text=True, timeout=120)
+    assert ready.returncode == 0, ready.stderr
+    assert "python_log_level: INFO" in (tmp_path / "home" / "dagster.yaml").read_text()
+    ran = subprocess.run([str(BIN / "dg"), "launch", "-m", "claude_assets.definitions", "--assets",
+                          "claude_code_usage", "--partition", DAY], cwd=REPO, env=env, capture_output=True, text=True,
+                         timeout=300)
+    said = (ran.stderr + ran.stdout).splitlines()
+    assert ran.returncode == 1
+    assert not any(word in "\n".join(said) for word in ("DEBUG", "SupersessionWarning", "No dagster instance")), said
+    assert "STEP_FAILURE" in said[0], said[:3]
+    assert said[2].startswith("dagster._core.definitions.events.Failure: MissingKeyError: No key is set for the Admin"), \
+        said[:3]
+
+
+def test_a_failed_run_records_our_message_not_a_wrapped_exception(tmp_path, monkeypatch):
+    """The run page shows the run's failure error first: it must be our message, not Dagster's wrapper."""
+    for name in [n for n in os.environ if n.startswith(("ANTHROPIC_", "CLAUDE_ASSETS_"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("CLAUDE_ASSETS_DATA_DIR", str(tmp_path / "data"))
+    job = defs.resolve_implicit_global_asset_job_def().get_subset(
+        asset_selection={dg.AssetKey("claude_code_usage")})
+    with dg.instance_for_test() as instance:
+        result = job.execute_in_process(instance=instance, partition_key=DAY, raise_on_error=False)
+    failure = next(e for e in result.all_events if e.is_step_failure).step_failure_data
+    assert failure.user_failure_data is not None
+    assert failure.user_failure_data.description.startswith(f"{MissingKeyError.__name__}: No key is set for the Admin")
+    assert failure.error.message.startswith("dagster._core.definitions.events.Failure: MissingKeyError")
+
+
+def test_a_day_outside_its_calendar_gets_one_line_with_the_range_and_why(tmp_path):
+    today = dt.datetime.now(dt.timezone.utc).date()
+    ran = subprocess.run([str(BIN / "claude-assets"), "launch", "--assets", "enterprise_summaries",
+                          "--partition", today.isoformat()], cwd=REPO, env=_env(tmp_path), capture_output=True,
+                         text=True, timeout=120)
+    assert ran.returncode == 2 and ran.stdout == ""
+    lines = ran.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"claude-assets launch: enterprise_summaries: {today} is outside "
+                                                   "its calendar, 2026-01-01 to "), lines
+    assert "(not served yet" in lines[0]
