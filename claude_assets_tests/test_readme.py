@@ -50,6 +50,7 @@ def test_the_walkthrough_works_as_written_against_the_emulator(tmp_path):
         emulator.wait(timeout=30)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     said = done.stderr + done.stdout
+    assert "Every check passed" in done.stdout, "the keys checked before the first run"
     assert said.count("'days_written': 1,") == 2 and "DEBUG" not in said, "two quiet runs, a day each"
     assert "@" in done.stdout and "chat_message_count" in done.stdout, "the day's users printed"
     assert (tmp_path / "data" / "claude_code_usage").is_dir() and (tmp_path / ".dagster_home").is_dir()
