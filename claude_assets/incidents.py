@@ -16,6 +16,7 @@ import datetime as dt
 from typing import Iterable, Optional
 
 import dagster as dg
+from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetCheckEvaluationTargetMaterializationData
 
 INCIDENT_CHECK = "no_open_incident"
 ADVICE = {
@@ -47,14 +48,25 @@ def incident_checks(assets: Iterable[dg.AssetsDefinition]) -> dg.AssetChecksDefi
     return _checks
 
 
-def verdict(asset: dg.AssetKey, incidents: list[dict], cls=dg.AssetCheckEvaluation):
+def verdict(asset: dg.AssetKey, incidents: list[dict], cls=dg.AssetCheckEvaluation, **target):
     """The check's result for an asset with these open incidents (each: kind, since, run, what_to_do)."""
     return cls(
         asset_key=asset, check_name=INCIDENT_CHECK, passed=not incidents,
         description="; ".join(f"{i['kind']} since {i['since']}" for i in incidents) or "no open incident",
         severity=dg.AssetCheckSeverity.ERROR,
         metadata={"open_incidents": len(incidents), "incidents": dg.MetadataValue.json(incidents)},
+        **target,
     )
+
+
+def _about(materialization) -> dict:
+    """A sensor's verdict names the materialization it is about. Without it the UI compares the verdict's
+    row time, stored to the second, with the materialization's exact time, and hides a verdict recorded
+    in the same second as the materialization before it."""
+    if materialization is None:
+        return {}
+    return {"target_materialization_data": AssetCheckEvaluationTargetMaterializationData(
+        storage_id=materialization.storage_id, run_id=materialization.run_id, timestamp=materialization.timestamp)}
 
 
 def recorded(instance: dg.DagsterInstance, assets: list[dg.AssetKey]) -> dict[dg.AssetKey, tuple[list[dict], float]]:
@@ -97,13 +109,13 @@ def record(instance: dg.DagsterInstance, before: dict[str, tuple[float, Optional
     closed = {dg.AssetKey.from_user_string(incident.partition(":")[2]) for incident in before}
     last = recorded(instance, list(set(wanted) | closed | set(instance.all_asset_keys())))
     newest = {r.asset_entry.asset_key: r.asset_entry.last_materialization_record
-              for r in instance.get_asset_records(list(wanted))}
+              for r in instance.get_asset_records(list(set(wanted) | set(last)))}
     for asset in sorted(set(wanted) | set(last), key=lambda a: a.to_user_string()):
         incidents, previous = wanted.get(asset, []), last.get(asset)
         materialized = newest.get(asset)
         outdated = bool(incidents and previous and materialized and materialized.timestamp > previous[1])
         if (previous[0] if previous else []) != incidents or outdated:
-            instance.report_runless_asset_event(verdict(asset, incidents))
+            instance.report_runless_asset_event(verdict(asset, incidents, **_about(materialized)))
 
 
 def open_incidents(instance: dg.DagsterInstance, assets: list[dg.AssetKey]) -> list[dict]:

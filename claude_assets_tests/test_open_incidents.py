@@ -101,6 +101,12 @@ def test_a_failed_sync_and_a_stale_asset_show_as_open_incidents_until_they_are_f
         freshness(instance, "api_cost", FreshnessState.FAIL, FreshnessState.PASS)
         tick(instance, notify, cursor)
 
+    # the all-clear is about the materialization that fixed it, whatever second the sensor ticked in
+    key = dg.AssetCheckKey(dg.AssetKey("claude_code_usage"), INCIDENT_CHECK)
+    cleared = instance.event_log_storage.get_latest_asset_check_execution_by_key([key])[key]
+    [usage] = instance.get_asset_records([dg.AssetKey("claude_code_usage")])
+    target = cleared.event.dagster_event.event_specific_data.target_materialization_data
+    assert target is not None and target.storage_id == usage.asset_entry.last_materialization_record.storage_id
     ui = incident_checks_in_the_ui(instance)
     assert ui["claude_code_usage"]["status"] == "SUCCEEDED" and incidents_of(ui["claude_code_usage"]) == []
     assert ui["api_cost"]["status"] == "SUCCEEDED"
