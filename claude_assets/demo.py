@@ -27,7 +27,7 @@ from claude_assets import calendars, organizations
 from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets.emulator.telemetry import write_telemetry
 from claude_assets.endpoints import ENDPOINTS
-from claude_assets.instance import prepare
+from claude_assets.instance import prepare, quiet
 from claude_assets.lake import Lake
 
 DEMO_DIR = "./demo"  # the demo's lake, instance and telemetry, apart from the walkthrough's ./data and .dagster_home
@@ -62,6 +62,7 @@ def emulated_deployment(*, data_dir: str, dagster_home: str, users: int, telemet
     """
     data = Path(data_dir).resolve()
     home = Path(dagster_home).resolve()
+    quiet(home)  # `make ui` has given its instance deploy/dagster.yaml's settings already
     prepare(home)  # before any Dagster process opens it, so none of them race to create its storage
     telemetry = data.parent / "telemetry" / "emulator"  # the emulator's own, rewritten on every run
     shutil.rmtree(telemetry, ignore_errors=True)

@@ -36,6 +36,14 @@ def configure(home: Path) -> None:
                         "(claude_assets/instance.py).\n" + yaml.safe_dump(settings, sort_keys=False))
 
 
+def quiet(home: Path) -> None:
+    """Give a new instance only the quiet settings (no DEBUG lines, no telemetry banner): the demo's, whose
+    runs are in-process and need no queue or pools; an instance that has a dagster.yaml keeps it."""
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():
+        (home / "dagster.yaml").write_text("# Quiet runs (claude_assets/instance.py).\n" + yaml.safe_dump(QUIET))
+
+
 def prepare(home: Path) -> None:
     """Create `home` and its storage, from this one process; an instance that has them is only opened."""
     home.mkdir(parents=True, exist_ok=True)
