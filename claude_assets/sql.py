@@ -19,6 +19,7 @@ from typing import TextIO
 import duckdb
 import pandas as pd
 
+from claude_assets.assets.inputs import quote
 from claude_assets.lake import FILE_NAME, Lake
 from claude_assets.organizations import Organization
 
@@ -35,10 +36,6 @@ def asset_days(lake: Lake) -> dict[str, int]:
     return {name: n for name, n in days.items() if n}
 
 
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def create_views(con: duckdb.DuckDBPyConnection, orgs: list[Organization], copy: bool = False) -> dict[str, int]:
     """A view (or with `copy`, a table) per asset of each organization's lake; {qualified name: days}."""
     made = {}
@@ -52,7 +49,7 @@ def create_views(con: duckdb.DuckDBPyConnection, orgs: list[Organization], copy:
             kind = "TABLE" if copy else "VIEW"
             files = lake.where(f"{lake.asset_dir(asset)}/date=*/{FILE_NAME}")
             con.execute(f'CREATE OR REPLACE {kind} "{schema}"."{asset}" AS SELECT * FROM read_parquet('
-                        f"{_quote(files)}, hive_partitioning = false, union_by_name = true)")
+                        f"{quote(files)}, hive_partitioning = false, union_by_name = true)")
             made[asset if schema == "main" else f"{schema}.{asset}"] = days
     return made
 
