@@ -4,6 +4,9 @@ A day's row says little on its own; an operator wants the last 90 days at a glan
 wrote them. Each chart is a Vega-Lite spec built with altair and rendered to PNG in-process by vl-convert
 (no browser, no network), then embedded as a Markdown image with a data URI: the form Dagster's UI shows
 as an image (behind the metadata row's "[Show Markdown]").
+
+altair and vl-convert are imported where a chart is drawn, not with the module: every run and code
+server loads the definitions, and altair alone would add about half a second to each.
 """
 
 from __future__ import annotations
@@ -13,10 +16,8 @@ import datetime as dt
 import struct
 import zlib
 
-import altair as alt
 import dagster as dg
 import pandas as pd
-import vl_convert
 
 from claude_assets.lake import DamagedDayError, Lake
 
@@ -39,6 +40,8 @@ OVERVIEW_PANELS = (
 
 def overview_chart(lake: Lake, day: dt.date) -> dict[str, dg.MetadataValue]:
     """The last 90 days of `org_daily_overview` to `day`: users against seats, Claude Code users, and cost."""
+    import altair as alt
+
     first = day - dt.timedelta(days=WINDOW_DAYS - 1)
     frame = _window(lake, "org_daily_overview", first, day)
     x = alt.X("date:T", title=None, scale=alt.Scale(type="utc", domain=[_utc(first), _utc(day)]),
@@ -60,6 +63,8 @@ def overview_chart(lake: Lake, day: dt.date) -> dict[str, dg.MetadataValue]:
 
 def reconciliation_chart(lake: Lake, day: dt.date) -> dict[str, dg.MetadataValue]:
     """Claude Code cost per ISO week and model over the last 90 days to `day`: estimated against billed."""
+    import altair as alt
+
     first = day - dt.timedelta(days=WINDOW_DAYS - 1)
     frame = _window(lake, "cost_reconciliation", first, day)
     if frame is not None:
@@ -122,11 +127,16 @@ def _week(day: dt.date) -> str:
 
 
 def _utc(day: dt.date) -> alt.DateTime:
+    import altair as alt
+
     return alt.DateTime(year=day.year, month=day.month, date=day.day, utc=True)
 
 
 def _png(chart: alt.TopLevelMixin) -> bytes:
     """The chart as PNG, rendered with the Vega-Lite version altair wrote the spec for; no URL is fetched."""
+    import altair as alt
+    import vl_convert
+
     version = alt.SCHEMA_VERSION.rsplit(".", 1)[0]
     return _recompressed(vl_convert.vegalite_to_png(chart.to_dict(), vl_version=version, scale=SCALE,
                                                     allowed_base_urls=[]))
