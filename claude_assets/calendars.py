@@ -1,11 +1,13 @@
 """Partition calendars that carry each API's lag and history window.
 
 A partition that the API cannot serve yet does not exist (the calendar ends at D-1 or D-3 through
-`end_offset`). A partition older than the API's rolling history window does exist: the lake is the
-history, so days fetched while they were served stay visible. Nothing asks the API for such a day
-(`fit` clamps every range to `bounds(..., served=True)`), and one that was never fetched is not
-counted as missing (`freshness.missing_days`); if a run asks anyway, the sync reports it as "not
-available: <reason>" instead of crashing.
+`end_offset`). A day older than the API's rolling history window is a partition of the raw assets
+only if the lake holds it (`partitions_def(kept=...)`): the lake is the history, so days fetched
+while they were served stay visible, and days that can never be fetched are not partitions, so
+Dagster's partition bar does not show them as missing. The joined assets keep every day, as their
+inputs reach back further. Nothing asks the API for a day beyond its window (`fit` clamps every
+range to `bounds(..., served=True)`), no such day is counted as missing (`freshness.missing_days`),
+and if a run asks anyway, the sync reports it as "not available: <reason>" instead of crashing.
 """
 
 from __future__ import annotations
@@ -13,11 +15,16 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+from collections.abc import Collection
 
 import dagster as dg
 
 ENTERPRISE_FLOOR = dt.date(2026, 1, 1)
 DEFAULT_HISTORY_START = dt.date(2025, 1, 1)
+
+
+def utc_today() -> dt.date:
+    return dt.datetime.now(dt.timezone.utc).date()
 
 
 def history_start() -> dt.date:
@@ -40,10 +47,21 @@ class Calendar:
     def first_partition(self) -> dt.date:
         return max(history_start(), self.floor) if self.floor else history_start()
 
-    def partitions_def(self) -> dg.DailyPartitionsDefinition:
+    def partitions_def(self, kept: Collection[dt.date] | None = None, today: dt.date | None = None
+                       ) -> dg.DailyPartitionsDefinition:
+        """Every day of the calendar; with `kept` (the days the lake holds), less the days the API no longer
+        serves on `today` that the lake never got: those can never be materialized, so they are not partitions
+        (not "Missing" on Dagster's partition bar), while the lake's history stays."""
         return dg.DailyPartitionsDefinition(
-            start_date=self.first_partition().isoformat(), end_offset=1 - self.lag_days, timezone="UTC"
+            start_date=self.first_partition().isoformat(), end_offset=1 - self.lag_days, timezone="UTC",
+            exclusions=None if kept is None else self.lost(set(kept), today or utc_today()) or None,
         )
+
+    def lost(self, kept: set[dt.date], today: dt.date) -> list[dt.datetime]:
+        """Days older than the API's window on `today` and not in `kept`, as the partition exclusions they become."""
+        first, served = self.first_partition(), self.bounds(today, served=True)[0]
+        days = (first + dt.timedelta(days=n) for n in range((served - first).days))
+        return [dt.datetime.combine(d, dt.time(), tzinfo=dt.timezone.utc) for d in days if d not in kept]
 
     def bounds(self, today: dt.date, *, served: bool = False) -> tuple[dt.date, dt.date]:
         """First and last partition on `today`; with `served`, from the oldest day the API still serves."""

@@ -10,7 +10,7 @@ import dagster as dg
 from claude_assets import organizations
 from claude_assets.assets.history import build_user_daily
 from claude_assets.assets.organization import build_cost_reconciliation, build_org_daily_overview
-from claude_assets.assets.raw import API_TAG, build_raw_assets
+from claude_assets.assets.raw import API_TAG, build_raw_assets, lake_history
 from claude_assets.assets.telemetry import build_events_asset, build_telemetry_asset
 from claude_assets.automation import automation_sensor, provisional_refetch, with_automation
 from claude_assets.checks import cross_api_check
@@ -31,13 +31,16 @@ executor = dg.multiprocess_executor.configured(
 )
 
 
-def organization_assets(org: organizations.Organization) -> list[dg.AssetsDefinition]:
-    return [*build_raw_assets(org), build_telemetry_asset(org), build_events_asset(org), build_user_daily(org),
+def organization_assets(org: organizations.Organization, kept: dict | None = None) -> list[dg.AssetsDefinition]:
+    return [*build_raw_assets(org, kept), build_telemetry_asset(org), build_events_asset(org), build_user_daily(org),
             build_org_daily_overview(org), build_cost_reconciliation(org)]
 
 
 def build_definitions(orgs: list[organizations.Organization]) -> dg.Definitions:
-    assets = with_automation(with_freshness([a for org in orgs for a in organization_assets(org)]))
+    """The code location. It lists the lakes once, as it loads: a day an API no longer serves is a raw asset's
+    partition only if the lake holds it (calendars.py)."""
+    kept = lake_history(orgs)
+    assets = with_automation(with_freshness([a for org in orgs for a in organization_assets(org, kept)]))
     return dg.Definitions(
         assets=assets,
         asset_checks=[*(cross_api_check(org) for org in orgs), *lag_checks(assets), incident_checks(assets)],

@@ -241,13 +241,10 @@ class Lake:
         """Days present for an asset, oldest first."""
         folder = self.asset_dir(asset)
         self.fs.invalidate_cache(folder)  # object-store listings are cached; other processes write here too
-        if not self.fs.exists(folder):
-            return []
         found = []
-        for entry in self.fs.ls(folder, detail=False):
-            name = entry.rstrip("/").rsplit("/", 1)[-1]
-            if name.startswith("date=") and self.fs.exists(f"{entry.rstrip('/')}/{FILE_NAME}"):
-                found.append(dt.date.fromisoformat(name[5:]))
+        for path in self.fs.glob(f"{folder}/date=*/{FILE_NAME}"):  # one listing, also on an object store
+            with contextlib.suppress(ValueError):  # a folder named date=<not a day> is not ours
+                found.append(dt.date.fromisoformat(path.rstrip("/").rsplit("/", 2)[-2][5:]))
         return sorted(found)
 
     def read_asset(self, asset: str) -> pa.Table:

@@ -25,20 +25,22 @@ def dg_command() -> str:
 
 
 def outside(assets: list[str], start: dt.date, end: dt.date, today: dt.date) -> list[str]:
-    """One line per calendar of `assets` that [start, end] leaves: the calendar's range and why."""
+    """One line per calendar of `assets` whose partitions [start, end] leaves or starts or ends off: its range
+    and why. A day beyond an API's window that the lake never got is not a partition (calendars.py)."""
     from claude_assets.definitions import defs
 
-    by_calendar: dict[calendars.Calendar, list[str]] = {}
+    by_problem: dict[tuple[calendars.Calendar, dt.date], list[str]] = {}
     for spec in defs.resolve_all_asset_specs():
         if spec.key.to_user_string() in assets and calendars.METADATA_KEY in spec.metadata:
-            by_calendar.setdefault(calendars.of(spec), []).append(spec.key.to_user_string())
+            day = next((d for d in (start, end) if not spec.partitions_def.has_partition_key(d.isoformat())), None)
+            if day is not None:
+                by_problem.setdefault((calendars.of(spec), day), []).append(spec.key.to_user_string())
     lines = []
-    for calendar, names in by_calendar.items():
+    for (calendar, day), names in by_problem.items():
         first, last = calendar.bounds(today)
-        day = start if start < first else end if end > last else None
-        if day is not None:
-            lines.append(f"{', '.join(names)}: {day} is outside its calendar, {first} to {last} "
-                         f"({calendar.why_not(day, today)})")
+        where = (f"is outside its calendar, {first} to {last}" if not first <= day <= last
+                 else "is not one of its partitions, as the lake never got it")
+        lines.append(f"{', '.join(names)}: {day} {where} ({calendar.why_not(day, today)})")
     return lines
 
 

@@ -2,7 +2,7 @@
 
 After a fix to how records are flattened, or after promoting a field out of `extra` to a column,
 every day can be rebuilt from what the API said when it was fetched. Each endpoint is one
-`dg launch` run over the range (clamped to its calendar) with `rebuild_from_raw`
+`dg launch` run over the range (clamped to its partitions) with `rebuild_from_raw`
 set, so every rebuilt day is recorded in Dagster like any other materialization.
 """
 
@@ -13,6 +13,7 @@ import json
 import subprocess
 from typing import Sequence
 
+from claude_assets.assets.raw import lake_history
 from claude_assets.endpoints import ENDPOINTS, RAW_ASSETS
 from claude_assets.launch import MODULE, dg_command
 from claude_assets.organizations import DEFAULT, Organization
@@ -30,14 +31,15 @@ def commands(start: dt.date, end: dt.date, select: list[str] | None,
     if unknown:
         raise RebuildError(f"Unknown assets: {', '.join(unknown)}. Raw assets: {', '.join(sorted(known))}")
     found = []
+    kept = lake_history(list(orgs))
     for org in orgs:
         for endpoint in ENDPOINTS:
             assets = [a for a in endpoint.assets if not select or a in select]
-            partitions = endpoint.calendar.partitions_def()
-            first = max(start, dt.date.fromisoformat(partitions.get_first_partition_key()))
-            last = min(end, dt.date.fromisoformat(partitions.get_last_partition_key()))
-            if not assets or first > last:
+            partitions = endpoint.calendar.partitions_def(kept.get(endpoint.calendar))
+            days = [key for key in partitions.get_partition_keys() if start.isoformat() <= key <= end.isoformat()]
+            if not assets or not days:
                 continue
+            first, last = days[0], days[-1]
             config = {"ops": {org.op_name(endpoint.name): {"config": {"rebuild_from_raw": True}}}}
             found.append([dg_command(), "launch", "-m", MODULE,
                           "--assets", ",".join(org.key(a).to_user_string() for a in assets),

@@ -1,8 +1,8 @@
 """Issue 15, points 2 and 4: history windows and calendars, as the operator meets them.
 
 A range is clamped to the days each API still serves, with one line on what was left out, and
-exits 0; days beyond the window stay partitions, so what the lake already holds stays visible;
-a day that can no longer be fetched and never was is missing nowhere. A range naming no day of
+exits 0; days beyond the window that the lake holds stay partitions, so its history stays visible;
+a day that can no longer be fetched and never was is no partition, and missing nowhere. A range naming no day of
 any selected calendar gets one line per calendar, its range and why, and exits 2.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 import dagster as dg
+import pyarrow as pa
 import pytest
 
 from claude_assets import calendars, cli
@@ -52,10 +53,16 @@ def test_a_range_across_the_window_edge_is_clamped_to_the_days_still_served():
     assert not fit.outside
 
 
-def test_days_beyond_the_window_stay_partitions_so_the_lake_s_history_stays_visible():
+def test_days_beyond_the_window_that_the_lake_holds_stay_partitions_and_the_others_are_none():
     old = TODAY - (WINDOW + 30) * DAY
-    partitions = calendars.ENGAGEMENT.partitions_def()
-    assert old < calendars.ENTERPRISE_FLOOR or partitions.has_partition_key(old.isoformat())
+    if old - DAY < calendars.ENTERPRISE_FLOOR:
+        pytest.skip("on this date the 90-day window reaches back to the API's first day")
+    partitions = calendars.ENGAGEMENT.partitions_def(kept={old}, today=TODAY)
+    assert partitions.has_partition_key(old.isoformat())
+    assert not partitions.has_partition_key((old - DAY).isoformat()), "never fetched, and it can no longer be"
+    assert partitions.has_partition_key((TODAY - WINDOW * DAY).isoformat()), "the oldest day the API serves"
+    assert calendars.ENGAGEMENT.partitions_def().has_partition_key((old - DAY).isoformat()), \
+        "without the lake's days (the joined assets), every day of the calendar"
 
 
 def test_a_day_that_can_no_longer_be_fetched_and_never_was_is_missing_nowhere():
@@ -100,3 +107,25 @@ def test_a_rebuild_of_a_day_outside_its_calendar_gets_the_same_line(capsys):
 def _range() -> str:
     partitions = calendars.ENGAGEMENT.partitions_def()
     return f"{partitions.get_first_partition_key()} to {partitions.get_last_partition_key()}"
+
+
+def test_a_rebuild_from_the_kept_answers_asks_only_for_days_that_are_partitions(tmp_path):
+    """A range reaching back past the window starts at the oldest day the lake holds or the API serves:
+    `dg launch` would refuse a range that starts on a day that is not a partition."""
+    import dataclasses
+
+    from claude_assets.lake import Lake
+    from claude_assets.organizations import DEFAULT
+    from claude_assets.rebuild import commands
+
+    served = calendars.ENGAGEMENT.bounds(TODAY, served=True)[0]
+    if served <= calendars.ENTERPRISE_FLOOR:
+        pytest.skip("on this date the 90-day window reaches back to the API's first day")
+    org = dataclasses.replace(DEFAULT, data_dir=str(tmp_path))
+    [command] = commands(calendars.ENTERPRISE_FLOOR, TODAY - 10 * DAY, ["enterprise_summaries"], [org])
+    assert command[command.index("--partition-range") + 1] == f"{served}...{TODAY - 10 * DAY}"
+
+    held = served - 30 * DAY
+    Lake(str(tmp_path)).write_day("enterprise_summaries", held, pa.table({"date": [held]}), {})
+    [command] = commands(calendars.ENTERPRISE_FLOOR, TODAY - 10 * DAY, ["enterprise_summaries"], [org])
+    assert command[command.index("--partition-range") + 1] == f"{held}...{TODAY - 10 * DAY}"

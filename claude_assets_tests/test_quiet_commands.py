@@ -9,7 +9,9 @@ import os
 import subprocess
 
 import dagster as dg
+import pytest
 
+from claude_assets import calendars
 from claude_assets.client.errors import MissingKeyError
 from claude_assets.definitions import defs
 from claude_assets_tests.stack import BIN, REPO
@@ -71,3 +73,18 @@ def test_a_day_outside_its_calendar_gets_one_line_with_the_range_and_why(tmp_pat
     assert len(lines) == 1 and lines[0].startswith(f"claude-assets launch: enterprise_summaries: {today} is outside "
                                                    "its calendar, 2026-01-01 to "), lines
     assert "(not served yet" in lines[0]
+
+
+def test_a_day_the_api_no_longer_serves_and_the_lake_never_got_gets_one_line_too(tmp_path):
+    """Such a day is not a partition (it could never be materialized): the line says why, not a traceback."""
+    today = dt.datetime.now(dt.timezone.utc).date()
+    lost = max(today - dt.timedelta(days=calendars.ENGAGEMENT.window_days + 5), calendars.ENTERPRISE_FLOOR)
+    if lost >= today - dt.timedelta(days=calendars.ENGAGEMENT.window_days):  # the API still serves every day
+        pytest.skip("on this date the 90-day window reaches back to the API's first day")
+    ran = subprocess.run([str(BIN / "claude-assets"), "launch", "--assets", "enterprise_summaries",
+                          "--partition", lost.isoformat()], cwd=REPO, env=_env(tmp_path), capture_output=True,
+                         text=True, timeout=120)
+    assert ran.returncode == 2 and ran.stdout == ""
+    assert ran.stderr.splitlines() == [
+        f"claude-assets launch: enterprise_summaries: {lost} is not one of its partitions, as the lake never got it "
+        "(the API keeps only the last 90 days; days fetched before stay in the lake)"]

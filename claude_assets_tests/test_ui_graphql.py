@@ -10,8 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from claude_assets import calendars
 from claude_assets.backfill import DONE, SUCCEEDED, Webserver, plan
 from claude_assets.checks import NON_NEGATIVE, UNIQUE
+from claude_assets.endpoints import ENDPOINTS
 from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets.emulator.telemetry import write_telemetry
 from claude_assets.freshness import LAG_CHECK, SOURCES
@@ -43,6 +45,7 @@ GROUPS = {
     "org_daily_overview": "organization",
     "cost_reconciliation": "organization",
 }
+ENDPOINTS_BY_ASSET = {asset: endpoint for endpoint in ENDPOINTS for asset in endpoint.assets}
 DERIVED = {"claude_code_user_daily", "org_daily_overview", "cost_reconciliation"}
 # what the joined history reads when every source has the day: the Usage and Cost Analytics API's per-actor rows
 # stand in for the legacy per-user reports
@@ -51,6 +54,8 @@ USER_DAILY_INPUTS = {"claude_code_telemetry", "claude_code_usage", "claude_code_
 # 30 days ending at D-3, the newest day engagement data exists: every calendar holds all of them.
 LAST = TODAY - dt.timedelta(days=3)
 DAYS = [LAST - dt.timedelta(days=n) for n in range(29, -1, -1)]
+ENGAGEMENT = calendars.ENGAGEMENT
+FETCHED_LONG_AGO = TODAY - dt.timedelta(days=ENGAGEMENT.window_days + 20)
 
 CATALOGUE = """
 {
@@ -122,6 +127,9 @@ class Deployment:
 def deployment(tmp_path_factory):
     """The webserver and daemon against an emulated organization of 15 users and its telemetry files."""
     tmp = tmp_path_factory.mktemp("ui_graphql")
+    # a day fetched long ago, which the API no longer serves: the lake is its only history
+    [summaries] = [t for t in ENDPOINTS_BY_ASSET["enterprise_summaries"].tables if t.asset == "enterprise_summaries"]
+    Lake(str(tmp / "lake")).write_day("enterprise_summaries", FETCHED_LONG_AGO, summaries.schema.empty_table(), {})
     with Emulator(EmulatorConfig(seed=5, users=15, rate_limit_per_minute=0)) as emu:
         # the default clients: realistic, with their events in the metrics file for claude_code_events
         write_telemetry(emu.org, tmp / "telemetry", DAYS[0] - dt.timedelta(days=3), TODAY - dt.timedelta(days=1))
@@ -190,3 +198,30 @@ def test_a_month_backfill_of_every_asset_lands_in_the_lake_with_its_metadata(dep
     seen = deployment.log.read_text() + "".join(deployment.answers)
     for key in (deployment.emu.admin_key, deployment.emu.analytics_key):
         assert key not in seen
+
+
+PARTITIONS = """
+{
+  assetNodes {
+    assetKey { path }
+    partitionKeysByDimension { partitionKeys }
+    partitionStats { numPartitions numMaterialized }
+  }
+}"""
+
+
+def test_the_partition_bar_counts_no_day_the_api_can_no_longer_serve_and_the_lake_never_got(deployment):
+    """Engagement is served for 90 days: older days the lake never got are not partitions, so not "Missing";
+    the day the lake holds from long ago stays one, and the joined assets keep every day of their calendar."""
+    nodes = {n["assetKey"]["path"][0]: n for n in deployment.ask(PARTITIONS)["assetNodes"]}
+    first, last = ENGAGEMENT.bounds(TODAY)
+    served = ENGAGEMENT.bounds(TODAY, served=True)[0]
+    every_day = {(first + dt.timedelta(days=n)).isoformat() for n in range((last - first).days + 1)}
+    can_be_had = {d for d in every_day if d >= served.isoformat() or d == FETCHED_LONG_AGO.isoformat()}
+    for asset in ("enterprise_summaries", "enterprise_user_activity", "enterprise_skills"):
+        keys = set(nodes[asset]["partitionKeysByDimension"][0]["partitionKeys"])
+        assert keys == can_be_had, asset
+        # the bar's "Missing" is its partitions less the materialized, failed and in-progress ones
+        assert nodes[asset]["partitionStats"]["numPartitions"] == len(can_be_had), asset
+    for asset in ("claude_code_user_daily", "org_daily_overview"):
+        assert set(nodes[asset]["partitionKeysByDimension"][0]["partitionKeys"]) == every_day, asset

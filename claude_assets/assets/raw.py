@@ -127,8 +127,11 @@ def failure(exc: ClaudeAssetsError) -> dg.Failure:
     return dg.Failure(description=f"{type(exc).__name__}: {exc}", metadata={"error": type(exc).__name__})
 
 
-def build_raw_asset(endpoint: Endpoint, org: Organization = DEFAULT) -> dg.AssetsDefinition:
-    partitions_def = endpoint.calendar.partitions_def()
+def build_raw_asset(endpoint: Endpoint, org: Organization = DEFAULT,
+                    kept: dict[calendars.Calendar, set[dt.date]] | None = None) -> dg.AssetsDefinition:
+    """`kept`: the days each calendar's raw tables hold in the lakes (`lake_history`); without it, every day of
+    the calendar is a partition."""
+    partitions_def = endpoint.calendar.partitions_def(None if kept is None else kept.get(endpoint.calendar, set()))
     kind = key_kind(endpoint, org)
     api_resource, lake_resource = org.resource(RESOURCE_FOR_KIND[kind]), org.resource("lake")
     specs = [
@@ -329,8 +332,32 @@ def synced_assets(org: Organization) -> set[str]:
     return {asset for endpoint in synced_endpoints(org) for asset in endpoint.assets}
 
 
-def build_raw_assets(org: Organization = DEFAULT) -> list[dg.AssetsDefinition]:
-    return [build_raw_asset(endpoint, org) for endpoint in synced_endpoints(org)]
+def lake_history(orgs: list[Organization]) -> dict[calendars.Calendar, set[dt.date]]:
+    """The days any organization's lake holds of any raw table of each calendar with a history window.
+
+    One set per calendar, not per asset or organization: assets that share a partitions definition can
+    run together (an endpoint's tables, a schedule over a group across organizations). A lake that cannot
+    be listed (an object store without credentials where the definitions load) counts as empty, so its
+    old days show as missing rather than the code location failing to load.
+    """
+    kept: dict[calendars.Calendar, set[dt.date]] = {}
+    for endpoint in ENDPOINTS:
+        if endpoint.calendar.window_days is None:
+            continue
+        days = kept.setdefault(endpoint.calendar, set())
+        for org in orgs:
+            try:
+                lake = Lake(org.data_dir)
+                days.update(d for asset in endpoint.assets for d in lake.days(asset))
+            except Exception as exc:  # noqa: BLE001 - listing the lake must never stop the definitions loading
+                dg.get_dagster_logger().warning(f"Could not list the lake at {org.data_dir} ({exc}); days beyond "
+                                                f"{endpoint.calendar.name}'s history window will show as missing.")
+    return kept
+
+
+def build_raw_assets(org: Organization = DEFAULT, kept: dict[calendars.Calendar, set[dt.date]] | None = None
+                     ) -> list[dg.AssetsDefinition]:
+    return [build_raw_asset(endpoint, org, kept) for endpoint in synced_endpoints(org)]
 
 
 raw_assets = build_raw_assets()
