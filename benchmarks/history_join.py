@@ -65,7 +65,8 @@ from claude_assets import calendars
           backfill_policy=dg.BackfillPolicy.single_run())
 def nothing(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     for key in context.partition_keys:
-        context.add_asset_metadata({{"dagster/row_count": 250, "path": dg.MetadataValue.path("/lake/" + key),
+        context.add_asset_metadata({{"day_rows": 250, "dagster/row_count": 83000, "days_in_lake": 332,
+                                    "path": dg.MetadataValue.path("/lake/" + key),
                                     "sources_used": "claude_code_telemetry, claude_code_usage, claude_code_model_usage",
                                     "rows_from_telemetry": 1, "rows_from_claude_code_report": 2,
                                     "rows_from_enterprise_users": 0}}, partition_key=key)

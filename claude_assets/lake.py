@@ -227,6 +227,15 @@ class Lake:
             with self.fs.open(self.day_path(asset, day), "rb") as handle:
                 return pq.read_metadata(handle).num_rows
 
+    def size(self, asset: str) -> tuple[int, int]:
+        """(days, rows) the asset holds, from its files' footers; a damaged day counts as neither."""
+        days = rows = 0
+        for day in self.days(asset):
+            with contextlib.suppress(DamagedDayError, FileNotFoundError):
+                rows += self.day_rows(asset, day)
+                days += 1
+        return days, rows
+
     @contextlib.contextmanager
     def _reading(self, asset: str, day: dt.date):
         """Turn Parquet's "magic bytes not found" and the like into an error that names the day and its file."""

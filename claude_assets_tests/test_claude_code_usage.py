@@ -55,7 +55,7 @@ def test_a_day_lands_as_typed_parquet_matching_the_api(emulator, tmp_path):
     events = {e.materialization.asset_key.to_user_string(): e.materialization
               for e in result.get_asset_materialization_events()}
     assert events["claude_code_usage"].partition == DAY.isoformat()
-    assert events["claude_code_usage"].metadata["dagster/row_count"].value == len(truth)
+    assert events["claude_code_usage"].metadata["day_rows"].value == len(truth)
     schema = events["claude_code_usage"].metadata["dagster/column_schema"].value
     assert {"date", "email", "sessions", "lines_added", "extra"} <= {c.name for c in schema.columns}
 

@@ -35,7 +35,7 @@ def test_every_endpoint_materializes_one_day_as_typed_parquet(unlimited, tmp_pat
         written = lake.read_day(table.asset, DAY)
         assert written.schema.remove_metadata() == table.schema.remove_metadata()
         assert [m.partition for m in found[table.asset]] == [DAY.isoformat()]
-        assert found[table.asset][0].metadata["dagster/row_count"].value == written.num_rows
+        assert found[table.asset][0].metadata["day_rows"].value == written.num_rows
     assert lake.read_day(endpoint.tables[0].asset, DAY).num_rows > 0, "the synthetic organization is active"
     checks = result.get_asset_check_evaluations()
     cross_api = {"claude_code_agrees_across_apis"} if endpoint.name == "enterprise_user_activity" else set()
@@ -100,7 +100,11 @@ def test_a_killed_backfill_resumes_where_it_stopped_without_duplicates(unlimited
     assert lake.days("claude_code_usage") == days
     recorded = {m.partition: m.metadata for m in materializations(resumed)["claude_code_usage"]}
     assert sorted(recorded) == [d.isoformat() for d in days], "the resumed run records each day once"
-    assert all(recorded[d.isoformat()]["dagster/row_count"].value == lake.day_rows("claude_code_usage", d) for d in days)
+    assert all(recorded[d.isoformat()]["day_rows"].value == lake.day_rows("claude_code_usage", d) for d in days)
+    # what the asset page shows as its row count: the whole table, not the day recorded last
+    table_rows = sum(lake.day_rows("claude_code_usage", d) for d in days)
+    assert {(m["dagster/row_count"].value, m["days_in_lake"].value) for m in recorded.values()} == {(table_rows, len(days))}
+    assert table_rows > max(lake.day_rows("claude_code_usage", d) for d in days)
     assert sum("resumed" in metadata for metadata in recorded.values()) == 3
     table = lake.read_asset("claude_code_usage").to_pandas()
     assert not table.duplicated(subset=["date", "actor_type", "email", "api_key_name", "terminal_type"]).any()

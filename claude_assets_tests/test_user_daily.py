@@ -60,11 +60,16 @@ def test_source_switches_to_telemetry_on_the_day_it_was_turned_on(organization, 
     for assets in (["claude_code_usage", "claude_code_model_usage"], ["enterprise_user_activity"],
                    ["enterprise_user_usage"], ["enterprise_user_cost"]):
         assert materialize(organization, str(tmp_path / "lake"), assets, days=days).success
-    run([claude_code_telemetry], tmp_path / "lake", days, tmp_path / "otel")
-    run([claude_code_user_daily], tmp_path / "lake", days)
+    read = run([claude_code_telemetry], tmp_path / "lake", days, tmp_path / "otel")
+    joined = run([claude_code_user_daily], tmp_path / "lake", days)
 
     lake = Lake(str(tmp_path / "lake"))
     history = lake.read_asset("claude_code_user_daily").to_pandas()
+    for result, asset in ((read, "claude_code_telemetry"), (joined, "claude_code_user_daily")):
+        recorded = [e.materialization.metadata for e in result.get_asset_materialization_events()]
+        assert [m["day_rows"].value for m in recorded] == [lake.day_rows(asset, d) for d in days]
+        # the row count the asset page shows: the whole table, not the day recorded last
+        assert {m["dagster/row_count"].value for m in recorded} == {len(lake.read_asset(asset))}, asset
     mine = history[history["email"] == user.email.lower()].set_index("date")
     on = user.telemetry_enabled_on
     assert set(mine.loc[[d for d in mine.index if d < on], "source"]) == {"claude_code_report"}

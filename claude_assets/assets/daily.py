@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from claude_assets import calendars
 from claude_assets.assets.inputs import connect, days_read, query, run_over_days
-from claude_assets.assets.raw import column_schema, synced_assets
+from claude_assets.assets.raw import column_schema, size_metadata, synced_assets
 from claude_assets.endpoints import RAW_ASSETS
 from claude_assets.lake import Lake
 from claude_assets.organizations import DEFAULT, Organization
@@ -44,10 +44,18 @@ def write_day(
         arrow = pa.Table.from_pylist(rows, schema=table.schema)
     path = lake.write_day(table.asset, day, arrow, {"fetched_at": dt.datetime.now(dt.timezone.utc).isoformat()})
     context.add_asset_metadata(
-        {"dagster/row_count": arrow.num_rows, "path": dg.MetadataValue.path(path), **metadata},
+        {"day_rows": arrow.num_rows, "path": dg.MetadataValue.path(path), **metadata},
         asset_key=org.key(table.asset), partition_key=day.isoformat(),
     )
     return arrow
+
+
+def record_size(context: dg.AssetExecutionContext, lake: Lake, table: Table, days: list[dt.date],
+                org: Organization = DEFAULT) -> None:
+    """Add the table's size in the lake, measured once when the run has written its `days`, to each day's metadata."""
+    size = size_metadata(lake, table.asset) if days else {}
+    for day in days:
+        context.add_asset_metadata(size, asset_key=org.key(table.asset), partition_key=day.isoformat())
 
 
 def derived_daily_asset(
@@ -99,7 +107,7 @@ def derived_daily_asset(
                     context.log.warning(f"{table.asset} {day}: none of its inputs is in the lake for this day; "
                                         "wrote it empty")
                 context.add_asset_metadata(
-                    {"dagster/row_count": rows.num_rows, "path": dg.MetadataValue.path(path.result()),
+                    {"day_rows": rows.num_rows, "path": dg.MetadataValue.path(path.result()),
                      "sources_used": ", ".join(used) or "none", **(day_metadata(rows) if day_metadata else {})},
                     asset_key=org.key(table.asset), partition_key=day.isoformat())
 
@@ -114,6 +122,7 @@ def derived_daily_asset(
                 written = [(day, used, rows, writers.submit(lake.write_day, table.asset, day, rows, info))
                            for (day, used), rows in zip(read.items(), _by_day(result, list(read), table.schema))]
             record(written)
+        record_size(context, lake, table, days, org)
         if chart is not None and days:
             context.add_asset_metadata(chart(lake, days[-1]), asset_key=org.key(table.asset),
                                        partition_key=days[-1].isoformat())

@@ -105,6 +105,16 @@ def _client(context: dg.AssetExecutionContext, endpoint: Endpoint, org: Organiza
         ) from None
 
 
+def size_metadata(lake: Lake, asset: str) -> dict:
+    """The table's size in the lake, all days: `dagster/row_count` is what the asset page shows as its row count,
+    which would otherwise be the newest day's (`day_rows`)."""
+    try:
+        days, rows = lake.size(asset)
+    except OSError:  # the lake could not be listed: the days' own metadata still says what was written
+        return {}
+    return {"dagster/row_count": rows, "days_in_lake": days}
+
+
 def writable(lake: Lake, org: Organization) -> Lake:
     """The lake, once a probe file could be written to it: an unwritable lake fails before the API is asked,
     naming the setting to change rather than a bare OSError after the fetch."""
@@ -190,17 +200,17 @@ def build_raw_asset(endpoint: Endpoint, org: Organization = DEFAULT,
             ):
                 progress.on_day(result, report)
         except ClaudeAssetsError as exc:  # ours says what to do: the run shows it instead of a stack trace
-            yield from progress.events()
+            yield from progress.events(lake)
             raise failure(exc) from None
         except BaseException:  # failed or stopped: record what landed before saying so
-            yield from progress.events()
+            yield from progress.events(lake)
             raise
         yield progress.finish(report)
         if report.of("quarantined"):
-            yield from progress.events()
+            yield from progress.events(lake)
             raise dg.Failure(description=_quarantined(endpoint, report), metadata={
                 "days_quarantined": dg.MetadataValue.json({d.day.isoformat(): d.reason for d in report.of("quarantined")})})
-        yield from progress.events() if report.of("unavailable") else progress.outputs(report, lake)
+        yield from progress.events(lake) if report.of("unavailable") else progress.outputs(report, lake)
         for table in endpoint.tables:
             findings = {d.day: d.tables[table.asset].findings for d in report.of("written") if table.asset in d.tables}
             for check in table_check_results(table, findings, org):
@@ -249,7 +259,7 @@ class _Progress:
                     continue
                 key = self.org.key(table.asset)
                 metadata = {
-                    "dagster/row_count": written.rows,
+                    "day_rows": written.rows,
                     "dagster/column_schema": column_schema(table),
                     "path": dg.MetadataValue.path(result.paths[table.asset]),
                     "fetched_at": result.fetched_at.isoformat(),
@@ -289,23 +299,29 @@ class _Progress:
                 f"{stats.requests:,} requests, {stats.retries:,} retries, {stats.rate_limited:,} 429s"
             )
 
-    def events(self) -> Iterator[dg.AssetMaterialization]:
+    def _sizes(self, lake: Lake) -> dict[dg.AssetKey, dict]:
+        """Each selected table's size in the lake now that the run wrote its days, measured once per run."""
+        return {self.org.key(asset): size_metadata(lake, asset) for asset in self.selected}
+
+    def events(self, lake: Lake) -> Iterator[dg.AssetMaterialization]:
         """Each day written, as its own materialization."""
+        sizes = self._sizes(lake) if self.written else {}
         for key, day, metadata in self.written:
-            yield dg.AssetMaterialization(asset_key=key, partition=day, metadata=metadata)
+            yield dg.AssetMaterialization(asset_key=key, partition=day, metadata={**metadata, **sizes.get(key, {})})
 
     def outputs(self, report: SyncReport, lake: Lake) -> Iterator[dg.MaterializeResult]:
         """The selected assets as outputs covering the run's days, each day with its own metadata.
 
         Days a resumed run found already in the lake are recorded again with what the lake holds."""
+        sizes = self._sizes(lake)
         for key, day, metadata in self.written:
-            self.context.add_asset_metadata(metadata, asset_key=key, partition_key=day)
+            self.context.add_asset_metadata({**metadata, **sizes.get(key, {})}, asset_key=key, partition_key=day)
         for result in report.of("skipped"):
             for asset in self.selected:
                 day = result.day.isoformat()
                 self.context.add_asset_metadata(
-                    {"dagster/row_count": lake.day_rows(asset, result.day), "path": dg.MetadataValue.path(
-                        lake.location(asset, result.day)), "resumed": result.reason},
+                    {"day_rows": lake.day_rows(asset, result.day), "path": dg.MetadataValue.path(
+                        lake.location(asset, result.day)), "resumed": result.reason, **sizes.get(self.org.key(asset), {})},
                     asset_key=self.org.key(asset), partition_key=day)
         for asset in self.selected:
             yield dg.MaterializeResult(asset_key=self.org.key(asset))

@@ -16,7 +16,7 @@ import dagster as dg
 import pyarrow as pa
 
 from claude_assets import calendars
-from claude_assets.assets.daily import write_day
+from claude_assets.assets.daily import record_size, write_day
 from claude_assets.assets.raw import column_schema
 from claude_assets.checks import day_findings, table_check_results, table_check_specs
 from claude_assets.lake import Lake
@@ -176,6 +176,7 @@ def read_into_lake(context, days: list[dt.date], base_dir: str, lake: Lake, org:
         lake.write_series(asset, day, series)
         findings[day] = day_findings(TELEMETRY_TABLE, write_day(context, lake, TELEMETRY_TABLE, day, rows, org,
                                                                 users=_people(rows)))
+    record_size(context, lake, TELEMETRY_TABLE, list(findings), org)
     _log_files(context, report)
     summary = {
         **_files_summary(report), "event_lines": report.other_kind_lines,
@@ -206,6 +207,7 @@ def read_events_into_lake(context, days: list[dt.date], base_dir: str, lake: Lak
         cost = round(sum(r["cost_usd_micros"] or 0 for r in rows) / 1_000_000, 6)
         findings[day] = day_findings(EVENTS_TABLE, write_day(context, lake, EVENTS_TABLE, day, rows, org,
                                                              users=_people(rows), cost_usd=cost))
+    record_size(context, lake, EVENTS_TABLE, list(findings), org)
     _log_files(context, report)
     if report.content_attributes_dropped:
         context.log.info(f"dropped {report.content_attributes_dropped} attribute(s) holding prompts or tool contents: "
