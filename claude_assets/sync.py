@@ -14,6 +14,8 @@ import concurrent.futures as cf
 import dataclasses
 import datetime as dt
 import json
+import logging
+import threading
 import time
 import uuid
 from typing import Collection, Iterable, Iterator
@@ -24,7 +26,7 @@ import pyarrow.compute as pc
 from claude_assets.checks import day_findings
 from claude_assets.client import ApiClient, DayNotAvailableError, MalformedResponseError, RequestStats
 from claude_assets.client.errors import ClaudeAssetsError
-from claude_assets.endpoints import ENVELOPE, Endpoint
+from claude_assets.endpoints import ENDPOINTS, ENVELOPE, Endpoint
 from claude_assets.lake import META_KEY, DamagedDayError, Lake
 from claude_assets.tables import Flattened, Table, flatten
 
@@ -105,9 +107,14 @@ class OrganizationMismatchError(ClaudeAssetsError):
         )
 
 
+log = logging.getLogger(__name__)
+
 # (base URL, key fingerprint) -> the organization the key's answers named in their envelope, learnt in this process.
 # It stands for the organization of the answers that name none (engagement, the Admin usage and cost reports).
 _KEY_ORGANIZATIONS: dict[tuple[str, str], str] = {}
+_UNNAMED: set[tuple[str, str]] = set()  # keys whose organization was asked in vain in this process: not asked again
+_ASKING = threading.Lock()  # spans land in parallel threads: one of them asks, the others wait for its answer
+_PROBE = next(e for e in ENDPOINTS if e.name == "claude_usage")
 
 
 def _key(client: ApiClient) -> tuple[str, str]:
@@ -141,7 +148,42 @@ def _learn(endpoint: Endpoint, client: ApiClient, answer: dict) -> str | None:
         _KEY_ORGANIZATIONS[_key(client)] = said
     if names_organization(endpoint):
         return answered_organization(endpoint, answer)
-    return _KEY_ORGANIZATIONS.get(_key(client))
+    return key_organization(client)
+
+
+def key_organization(client: ApiClient) -> str | None:
+    """The key's organization, for answers that name none: as an envelope named it in this process, or else asked
+    once per process and key, when an answer came (a run that fetched nothing asks nothing). Without it a lone
+    run of such an endpoint records no organization, and another organization's lake takes its days unchecked."""
+    key = _key(client)
+    with _ASKING:
+        if key not in _KEY_ORGANIZATIONS and key not in _UNNAMED:
+            said = _ask_organization(client)
+            if said:
+                _KEY_ORGANIZATIONS[key] = said
+            else:
+                _UNNAMED.add(key)
+        return _KEY_ORGANIZATIONS.get(key)
+
+
+def _ask_organization(client: ApiClient) -> str | None:
+    """The organization the Usage and Cost Analytics API names in its envelope for yesterday, or None.
+
+    It is the one API either key may call (reference §7.1) whose answer names the organization as the
+    envelopes do (`org_...`): the Claude Code report names it per row, as a UUID, and only on days with
+    activity. One day, no grouping and no buckets is one row; `limit=1` keeps it so. A refusal (no access,
+    the beta off, a HIPAA organization's 400), a failure or an envelope naming none leaves the days unnamed,
+    as before: it does not fail the sync."""
+    day = utcnow().date() - dt.timedelta(days=1)
+    query = {"starting_at": f"{day.isoformat()}T00:00:00Z",
+             "ending_at": f"{(day + dt.timedelta(days=1)).isoformat()}T00:00:00Z", "limit": 1}
+    try:
+        said = client.get_json(_PROBE.path, query, headers=_PROBE.headers).get("organization_id")
+    except ClaudeAssetsError as exc:
+        log.info("GET %s could not tell the key's organization (%s); days of answers naming none record no "
+                 "organization in this process", _PROBE.path, type(exc).__name__)
+        return None
+    return said if isinstance(said, str) and said else None
 
 
 def utcnow() -> dt.datetime:

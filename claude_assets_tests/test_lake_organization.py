@@ -6,7 +6,8 @@ import datetime as dt
 
 import pytest
 
-from claude_assets.emulator import Emulator, EmulatorConfig
+from claude_assets import sync
+from claude_assets.emulator import Emulator, EmulatorConfig, usage_cost_api
 from claude_assets.lake import Lake
 from claude_assets_tests.helpers import TODAY, failure, materialize
 
@@ -73,3 +74,61 @@ def test_days_written_before_days_recorded_an_organization_are_accepted(demo_org
             lake.write_day(asset, day, lake.read_day(asset, day), info)
     assert materialize(own_org, str(tmp_path), CLAUDE_CODE, day=DAYS[-1]).success
     assert lake.day_info("claude_code_usage", DAYS[-1])["organization_id"] == own_org.org.organization_uuid
+
+
+PROBE = "/v1/organizations/analytics/usage"  # where a process asks the key's organization when no answer named it
+
+
+@pytest.fixture
+def new_process(monkeypatch):
+    """A process that has learnt no key's organization and asked none, as a lone `dg launch` starts."""
+    monkeypatch.setattr(sync, "_KEY_ORGANIZATIONS", {})
+    monkeypatch.setattr(sync, "_UNNAMED", set(), raising=False)
+
+
+def asked(emu) -> int:
+    return emu.stats.snapshot()["by_path"].get(PROBE, 0)
+
+
+def test_a_lone_run_of_an_answer_naming_no_organization_asks_the_keys_organization_once(demo_org, new_process,
+                                                                                         tmp_path):
+    lake = Lake(str(tmp_path))
+    before = asked(demo_org)
+    assert materialize(demo_org, str(tmp_path), ["enterprise_user_activity"], days=DAYS).success
+    assert {lake.day_info("enterprise_user_activity", d).get("organization_id") for d in DAYS} \
+        == {demo_org.org.organization_id}, "every day records the key's organization"
+    assert asked(demo_org) - before == 1, "one request for the process and key, not one per day"
+    assert materialize(demo_org, str(tmp_path), ["enterprise_skills"], day=DAYS[0]).success
+    assert lake.day_info("enterprise_skills", DAYS[0]).get("organization_id") == demo_org.org.organization_id
+    assert asked(demo_org) - before == 1, "known for the rest of the process"
+
+
+def test_a_lone_run_over_another_organizations_days_stops_and_writes_nothing(demo_org, own_org, new_process,
+                                                                              tmp_path):
+    lake = Lake(str(tmp_path))
+    assert materialize(own_org, str(tmp_path), ["enterprise_usage"], days=DAYS).success, "the key's organization learnt"
+    assert materialize(own_org, str(tmp_path), ["enterprise_user_activity"], days=DAYS).success
+    sync._KEY_ORGANIZATIONS.clear()  # a new process: nothing learnt
+    newer = [*DAYS, DAYS[-1] + dt.timedelta(days=1)]
+    result = materialize(demo_org, str(tmp_path), ["enterprise_user_activity"], days=newer)
+    assert not result.success
+    message = failure(result)
+    assert demo_org.org.organization_id in message and own_org.org.organization_id in message
+    assert "nothing was written" in message
+    assert lake.days("enterprise_user_activity") == DAYS, "no day of the other organization was written"
+    assert {lake.day_info("enterprise_user_activity", d)["organization_id"] for d in DAYS} \
+        == {own_org.org.organization_id}
+
+
+def test_a_refused_question_leaves_the_days_unnamed_and_is_not_asked_again(demo_org, new_process, monkeypatch,
+                                                                           tmp_path):
+    # The API now wants a beta flag the client does not send: as for an organization the beta is closed to, a 400.
+    monkeypatch.setattr(usage_cost_api, "BETA", "analytics-usage-cost-closed")
+    lake = Lake(str(tmp_path))
+    before, refused = asked(demo_org), demo_org.stats.snapshot()["by_status"].get("400", 0)
+    assert materialize(demo_org, str(tmp_path), ["enterprise_user_activity"], days=DAYS).success
+    assert materialize(demo_org, str(tmp_path), ["enterprise_skills"], days=DAYS).success
+    assert asked(demo_org) - before == 1, "asked once, and the refusal remembered for the process"
+    assert demo_org.stats.snapshot()["by_status"].get("400", 0) - refused == 1, "the question was refused"
+    for asset in ("enterprise_user_activity", "enterprise_skills"):
+        assert all("organization_id" not in lake.day_info(asset, d) for d in DAYS), "no organization recorded"
