@@ -27,7 +27,7 @@ from claude_assets import calendars, organizations
 from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets.emulator.telemetry import write_telemetry
 from claude_assets.endpoints import ENDPOINTS
-from claude_assets.instance import prepare, quiet
+from claude_assets.instance import configure, prepare
 from claude_assets.lake import Lake
 
 DEMO_DIR = "./demo"  # the demo's lake, instance and telemetry, apart from the walkthrough's ./data and .dagster_home
@@ -64,7 +64,7 @@ def emulated_deployment(*, data_dir: str, dagster_home: str, users: int, telemet
     """
     data = Path(data_dir).resolve()
     home = Path(dagster_home).resolve()
-    quiet(home)  # `make ui` has given its instance deploy/dagster.yaml's settings already
+    configure(home, in_process=True)  # `make ui` has given its instance deploy/dagster.yaml's settings already
     prepare(home)  # before any Dagster process opens it, so none of them race to create its storage
     telemetry = data.parent / "telemetry" / "emulator"  # the emulator's own, rewritten on every run
     shutil.rmtree(telemetry, ignore_errors=True)
@@ -86,11 +86,6 @@ def emulated_deployment(*, data_dir: str, dagster_home: str, users: int, telemet
             "CLAUDE_ASSETS_ADMIN_REQUESTS_PER_MINUTE": str(DEMO_RATE_LIMIT),
             "CLAUDE_ASSETS_ANALYTICS_REQUESTS_PER_MINUTE": str(DEMO_RATE_LIMIT),
         }
-
-
-def dagster_command() -> str:
-    """The `dagster` of this environment, also when the venv is not activated."""
-    return shutil.which("dagster", path=os.path.dirname(sys.executable)) or "dagster"
 
 
 def _shown(path: Path) -> str:

@@ -23,25 +23,22 @@ DEPLOY_YAML = Path(__file__).resolve().parents[1] / "deploy" / "dagster.yaml"
 QUIET = {"python_logs": {"python_log_level": "INFO"}, "telemetry": {"enabled": False}}
 
 
-def configure(home: Path) -> None:
+def configure(home: Path, *, in_process: bool = False) -> None:
     """Give a new local instance deploy/dagster.yaml (the run queue, the pools, run monitoring and retention, on
-    this folder's SQLite storage) and quiet runs; an instance that has a dagster.yaml keeps it."""
+    this folder's SQLite storage, so runs launched at once share the organization's rate budget as in production
+    and a run that dies gives its pool's slot back) and quiet runs. `in_process`: only the quiet settings, for the
+    demo, whose runs are in-process and need no queue or pools. An instance that has a dagster.yaml keeps it."""
     instance = home / "dagster.yaml"
     if instance.exists():
         return
     home.mkdir(parents=True, exist_ok=True)
+    if in_process:
+        instance.write_text("# Quiet runs (claude_assets/instance.py).\n" + yaml.safe_dump(QUIET))
+        return
     settings = yaml.safe_load(DEPLOY_YAML.read_text()) if DEPLOY_YAML.exists() else {}
     settings = {key: value for key, value in settings.items() if key != "storage"} | QUIET
     instance.write_text("# deploy/dagster.yaml on this folder's SQLite storage, with quiet runs "
                         "(claude_assets/instance.py).\n" + yaml.safe_dump(settings, sort_keys=False))
-
-
-def quiet(home: Path) -> None:
-    """Give a new instance only the quiet settings (no DEBUG lines, no telemetry banner): the demo's, whose
-    runs are in-process and need no queue or pools; an instance that has a dagster.yaml keeps it."""
-    home.mkdir(parents=True, exist_ok=True)
-    if not (home / "dagster.yaml").exists():
-        (home / "dagster.yaml").write_text("# Quiet runs (claude_assets/instance.py).\n" + yaml.safe_dump(QUIET))
 
 
 def prepare(home: Path) -> None:

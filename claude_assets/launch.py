@@ -19,9 +19,9 @@ from claude_assets import calendars
 MODULE = "claude_assets.definitions"
 
 
-def dg_command() -> str:
-    """The `dg` of this environment, also when the venv is not activated."""
-    return shutil.which("dg", path=os.path.dirname(sys.executable)) or "dg"
+def command(name: str) -> str:
+    """The `name` command (dg, dagster) of this environment, also when the venv is not activated."""
+    return shutil.which(name, path=os.path.dirname(sys.executable)) or name
 
 
 def outside(assets: list[str], start: dt.date, end: dt.date, today: dt.date) -> list[str]:
@@ -61,7 +61,7 @@ def main(argv: list[str]) -> int:
         if lines:
             print("\n".join(f"claude-assets launch: {line}" for line in lines), file=sys.stderr)
             return 2
-    os.execv(dg_command(), [dg_command(), "launch", "-m", MODULE, *argv])
+    os.execv(command("dg"), [command("dg"), "launch", "-m", MODULE, *argv])
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from typing import Sequence
 
 from claude_assets.assets.raw import lake_history
 from claude_assets.endpoints import ENDPOINTS, RAW_ASSETS
-from claude_assets.launch import MODULE, dg_command
+from claude_assets.launch import MODULE, command
 from claude_assets.organizations import DEFAULT, Organization
 
 
@@ -41,7 +41,7 @@ def commands(start: dt.date, end: dt.date, select: list[str] | None,
                 continue
             first, last = days[0], days[-1]
             config = {"ops": {org.op_name(endpoint.name): {"config": {"rebuild_from_raw": True}}}}
-            found.append([dg_command(), "launch", "-m", MODULE,
+            found.append([command("dg"), "launch", "-m", MODULE,
                           "--assets", ",".join(org.key(a).to_user_string() for a in assets),
                           "--partition-range", f"{first}...{last}", "--config-json", json.dumps(config)])
     if not found:
@@ -52,11 +52,11 @@ def commands(start: dt.date, end: dt.date, select: list[str] | None,
 def run_rebuild(start: dt.date, end: dt.date, select: list[str] | None,
                 orgs: Sequence[Organization] = (DEFAULT,)) -> int:
     failed = []
-    for command in commands(start, end, select, orgs):
-        selected = command[command.index("--assets") + 1]
-        print(f"Rebuilding {selected} for {command[command.index('--partition-range') + 1]} from the kept answers",
+    for argv in commands(start, end, select, orgs):
+        selected = argv[argv.index("--assets") + 1]
+        print(f"Rebuilding {selected} for {argv[argv.index('--partition-range') + 1]} from the kept answers",
               flush=True)
-        if subprocess.run(command).returncode:
+        if subprocess.run(argv).returncode:
             failed.append(selected)
     if failed:
         print(f"FAILED: {', '.join(failed)}; the run logs above say why.")

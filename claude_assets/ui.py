@@ -12,34 +12,20 @@ import signal
 import subprocess
 from pathlib import Path
 
-import yaml
-
-from claude_assets.demo import dagster_command, emulated_deployment
+from claude_assets.demo import emulated_deployment
+from claude_assets.instance import configure
+from claude_assets.launch import command
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def local_instance(home: Path) -> None:
-    """Give a new local instance the run queue, pools and run monitoring of deploy/dagster.yaml (its storage
-    stays SQLite), so runs launched at once from the UI share the organization's rate budget as they do in
-    production, and a run that dies gives its pool's slot back."""
-    instance, production = home / "dagster.yaml", REPO / "deploy" / "dagster.yaml"
-    if not instance.exists() and production.exists():
-        home.mkdir(parents=True, exist_ok=True)
-        settings = yaml.safe_load(production.read_text())
-        instance.write_text("# From deploy/dagster.yaml: the run queue, the pools and run monitoring, on this folder's "
-                            "SQLite storage.\n"
-                            + yaml.safe_dump({key: settings[key] for key in ("concurrency", "run_monitoring")},
-                                             sort_keys=False))
-
-
 def run_ui(*, port: int, data_dir: str, dagster_home: str, users: int) -> int:
-    local_instance(Path(dagster_home).resolve())
+    configure(Path(dagster_home).resolve())
     with emulated_deployment(data_dir=data_dir, dagster_home=dagster_home, users=users, telemetry_days=30) as env:
         env = {**env, "CLAUDE_ASSETS_UI_URL": f"http://127.0.0.1:{port}"}
         print(f"Lake in {env['CLAUDE_ASSETS_DATA_DIR']}. Dagster UI: http://127.0.0.1:{port} "
               "(Ctrl-C stops it and the emulator)", flush=True)
-        process = subprocess.Popen([dagster_command(), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+        process = subprocess.Popen([command("dagster"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
                                    cwd=REPO, env=env, start_new_session=True)
         stop = lambda *_: os.killpg(process.pid, signal.SIGINT)  # noqa: E731 - dagster dev shuts down cleanly on SIGINT
         signal.signal(signal.SIGTERM, stop)

@@ -13,7 +13,7 @@ from dagster import DagsterEventType, DagsterInstance
 
 from claude_assets.backfill import Chunk, Webserver
 from claude_assets.emulator import Emulator, EmulatorConfig
-from claude_assets.ui import local_instance
+from claude_assets.instance import configure
 from claude_assets_tests.helpers import TODAY
 from claude_assets_tests.stack import dagster_stack, wait_for
 
@@ -62,7 +62,7 @@ def kill(pid: int, home: str) -> bool:
 
 
 def test_a_killed_run_gives_its_pool_slot_back(tmp_path):
-    local_instance(tmp_path / "ui_home")  # the instance `make ui` starts on: SQLite, the pools, run monitoring
+    configure(tmp_path / "ui_home")  # the instance `make ui` starts on: SQLite, the pools, run monitoring
     instance_yaml = (tmp_path / "ui_home" / "dagster.yaml").read_text()
     paced = {"CLAUDE_ASSETS_ANALYTICS_REQUESTS_PER_MINUTE": str(LIMIT)}
     with Emulator(EmulatorConfig(seed=7, users=6, rate_limit_per_minute=LIMIT)) as emu, \

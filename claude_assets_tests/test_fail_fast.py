@@ -17,7 +17,6 @@ import pytest
 from claude_assets.assets.raw import raw_assets
 from claude_assets.client import ApiClient, ApiKey, KeyKind, RequestStats, TransportError
 from claude_assets.definitions import build_definitions
-from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets.organizations import parse
 from claude_assets.resources import AdminApiResource, AnalyticsApiResource, LakeResource
 from claude_assets_tests.helpers import TODAY, failure, materialize

@@ -11,7 +11,7 @@ import datetime as dt
 import pyarrow.compute as pc
 import pytest
 
-from claude_assets.client import ApiClient, ApiKey, KeyKind, Pagination, PermissionDeniedError
+from claude_assets.client import ApiClient, ApiKey, KeyKind, Pagination
 from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets.endpoints import ENDPOINTS, MAX_GROUP_BY
 from claude_assets.lake import Lake

@@ -15,11 +15,15 @@ import base64
 import datetime as dt
 import struct
 import zlib
+from typing import TYPE_CHECKING
 
 import dagster as dg
 import pandas as pd
 
 from claude_assets.lake import DamagedDayError, Lake
+
+if TYPE_CHECKING:  # imported where a chart is drawn: loading the definitions should not pay for it
+    import altair as alt
 
 WINDOW_DAYS = 90
 WIDTH = 560  # px of each panel's plot area: with axes and legend, PNGs of about 700-760 x 540 px at SCALE 1
