@@ -35,9 +35,9 @@ system-packages:
 		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
-## Run the whole test suite (what CI runs).
+## Run the whole test suite (what CI runs), within one UTC day (claude_assets_tests/one_day.py).
 test: $(STAMP) system-packages
-	$(BIN)/python -m pytest
+	$(BIN)/python -m claude_assets_tests.one_day
 
 ## The tests that read the clock, under faketime at a spread of instants (claude_assets_tests/clock_matrix.py).
 test-calendar: $(STAMP) system-packages

@@ -20,6 +20,7 @@ DAEMON: gRPC alone keeps the real wall clock (clock/sitecustomize.py says why).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import shutil
@@ -28,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Iterator
 
 from claude_assets_tests.stack import REPO
 
@@ -79,6 +81,7 @@ CLOCK_TESTS = [
     "claude_assets_tests/test_charts.py",
     "claude_assets_tests/test_connection_check.py",
     "claude_assets_tests/test_demo.py",
+    "claude_assets_tests/test_quiet_commands.py",
 ]
 # The stories with a dagster-daemon and a webserver (automation, backfills from the UI, the deployment):
 # about ten minutes an instant, so they run at the instants marked DAEMON, where their calendars and
@@ -90,25 +93,36 @@ DAEMON_TESTS = [
     "claude_assets_tests/test_deployment.py",
 ]
 DAEMON = {"2026-12-05 00:14:00", "2027-03-01 04:31:00", "2028-02-29 05:59:00", "2026-12-31 23:58:00"}
-def run_at(instant: str, tests: list[str], extra: list[str]) -> tuple[int, str, float]:
-    """pytest with the clock at `instant` (and running on from there); (exit code, summary, seconds).
 
-    The clock is moved by one offset from the real one, so every process the tests spawn (the
-    emulator, a daemon, a run) shares it: in Python processes by `clock/sitecustomize.py` (the wall
-    clock only, so timed waits still wait as long as they say), and in the shell's `date` by a
-    `date` on PATH that runs the real one under libfaketime.
+
+@contextlib.contextmanager
+def moved_clock(offset: int) -> Iterator[dict]:
+    """The environment in which every process sees the wall clock moved by `offset` seconds.
+
+    In Python processes by `clock/sitecustomize.py` (the wall clock only, so timed waits still wait as
+    long as they say), and in the shell's `date` by a `date` on PATH that runs the real one under
+    libfaketime.
     """
-    wanted = dt.datetime.strptime(instant, "%Y-%m-%d %H:%M:%S").replace(tzinfo=dt.timezone.utc)
-    offset = round((wanted - dt.datetime.now(dt.timezone.utc)).total_seconds())
     with tempfile.TemporaryDirectory(prefix="clock-") as shims:
         date = Path(shims) / "date"
         date.write_text(f'#!/bin/sh\nexec faketime -f "{offset:+d}" {shutil.which("date")} "$@"\n')
         date.chmod(0o755)
-        env = {**os.environ, "TZ": "UTC", "TEST_CLOCK_OFFSET_S": str(offset),
+        yield {**os.environ, "TZ": "UTC", "TEST_CLOCK_OFFSET_S": str(offset),
                "PATH": os.pathsep.join([shims, os.environ.get("PATH", "")]),
                # REPO too: every process the tests start imports this checkout (a worktree's), not the one an
                # editable install in a shared .venv points at
                "PYTHONPATH": os.pathsep.join(filter(None, [str(CLOCK), str(REPO), os.environ.get("PYTHONPATH")]))}
+
+
+def run_at(instant: str, tests: list[str], extra: list[str]) -> tuple[int, str, float]:
+    """pytest with the clock at `instant` (and running on from there); (exit code, summary, seconds).
+
+    The clock is moved by one offset from the real one, so every process the tests spawn (the
+    emulator, a daemon, a run) shares it (`moved_clock`).
+    """
+    wanted = dt.datetime.strptime(instant, "%Y-%m-%d %H:%M:%S").replace(tzinfo=dt.timezone.utc)
+    offset = round((wanted - dt.datetime.now(dt.timezone.utc)).total_seconds())
+    with moved_clock(offset) as env:
         command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests, *extra]
         started = time.monotonic()
         done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
