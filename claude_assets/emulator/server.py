@@ -259,7 +259,12 @@ class _Handler(BaseHTTPRequestHandler):
         request_id = new_request_id()
         pairs = parse_qsl(parts.query, keep_blank_values=True)
         kind = emu.key_kind(self.headers.get("x-api-key"))
-        status = self._api(method, path, pairs, request_id, kind)
+        emu.stats.begin()
+        try:
+            status = self._api(method, path, pairs, request_id, kind)
+        except BaseException:
+            emu.stats.end()
+            raise
         emu.stats.record(path, kind, status, time.perf_counter() - started)
 
     def _api(self, method: str, path: str, pairs: list, request_id: str, kind: str) -> int:

@@ -7,9 +7,28 @@ from collections import Counter, defaultdict
 
 
 class Stats:
+    """A request is counted after its answer is sent, so `snapshot` first waits (briefly) for the requests
+    still being answered: a client that has read its answer must find it counted."""
+
+    WAIT_S = 5.0
+
     def __init__(self):
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
+        self._answering = 0
         self.reset()
+
+    def begin(self) -> None:
+        """A request arrived; `record` (or `end`, for one that was never answered) ends it."""
+        with self._lock:
+            self._answering += 1
+
+    def end(self) -> None:
+        with self._lock:
+            self._ended()
+
+    def _ended(self) -> None:
+        self._answering = max(0, self._answering - 1)
+        self._lock.notify_all()
 
     def reset(self) -> None:
         with self._lock:
@@ -22,6 +41,7 @@ class Stats:
 
     def record(self, path: str, key_kind: str, status: int, seconds: float) -> None:
         with self._lock:
+            self._ended()  # under the same lock as the counts: a snapshot never sees one without the other
             self._total += 1
             self._by_kind[key_kind] += 1
             self._by_path[path] += 1
@@ -38,6 +58,7 @@ class Stats:
         `by_status` (string keys, JSON-friendly), `rate_limited` (429s sent), and
         `latency_ms` per path (`count`, `mean`, `max`, measured inside the server)."""
         with self._lock:
+            self._lock.wait_for(lambda: self._answering == 0, timeout=self.WAIT_S)
             return {
                 "total": self._total,
                 "by_key_kind": dict(self._by_kind),
