@@ -71,13 +71,15 @@ def _answers(url: str) -> bool:
         return False
 
 
-LOCATIONS = "{ workspaceOrError { ... on Workspace { locationEntries { loadStatus } } } }"
+LOCATIONS = "{ workspaceOrError { ... on Workspace { locationEntries { loadStatus } } } assetNodes { id } }"
 
 
 def _location_loaded(url: str) -> bool:
-    """The webserver has loaded workspace.yaml's code location (it answers before that, with no assets)."""
-    reply = httpx.post(f"{url}/graphql", json={"query": LOCATIONS}, timeout=10).json()
-    return all(e["loadStatus"] == "LOADED" for e in reply["data"]["workspaceOrError"]["locationEntries"])
+    """The webserver has loaded workspace.yaml's code location and serves its assets (it answers before that,
+    with no location entry at all: a check of "every entry loaded" alone passes on none)."""
+    data = httpx.post(f"{url}/graphql", json={"query": LOCATIONS}, timeout=10).json()["data"]
+    entries = data["workspaceOrError"]["locationEntries"]
+    return bool(entries) and all(e["loadStatus"] == "LOADED" for e in entries) and bool(data["assetNodes"])
 
 
 def wait_for(condition, seconds: float, failure: str, tmp_path: Path):
