@@ -67,7 +67,21 @@ class Endpoint:
     def assets(self) -> list[str]:
         return [t.asset for t in self.tables]
 
+    def max_pages(self, days: int) -> int:
+        """The most pages one listing of `days` days can take: more means a cursor that never runs out, not data.
 
+        A bucketed report's `limit` counts whole days' buckets, so a page holds at least a day; otherwise a page
+        holds `limit` rows, and a day at most MAX_ROWS_PER_DAY."""
+        if self.pagination is Pagination.NONE:
+            return 1
+        query = self.query(dt.date(2026, 1, 1), dt.date(2026, 1, 1) + dt.timedelta(days=days))
+        if "bucket_width" in query:
+            return days + PAGE_SLACK
+        return days * -(-MAX_ROWS_PER_DAY // query["limit"]) + PAGE_SLACK
+
+
+MAX_ROWS_PER_DAY = 1_000_000  # one day of one query: a row per seat, product and model of the largest organizations
+PAGE_SLACK = 10  # pages past the bound, for a short page or an empty last one
 MAX_GROUP_BY = 5  # the live API answers more `group_by[]` values with a 400 (api-reference §8, F1)
 
 

@@ -107,6 +107,19 @@ class OrganizationMismatchError(ClaudeAssetsError):
         )
 
 
+class OrganizationChangedError(ClaudeAssetsError):
+    """One answer's pages name two organizations: landing it would mix them in one day, as the rule above
+    stops between days."""
+
+    def __init__(self, endpoint: Endpoint, answer: dict, first: tuple[str, str], then: tuple[str, str]):
+        super().__init__(
+            f"{endpoint.name} {answer['first']}..{answer['last']}: GET {endpoint.path} answered for organization "
+            f"{first[0]} on {first[1]} and for {then[0]} on {then[1]}, so nothing was written. One listing is one "
+            "organization's. Check that ANTHROPIC_BASE_URL is the API, not a proxy or cache that mixes answers, and "
+            "that the key is one organization's; then run again: days already written are kept."
+        )
+
+
 log = logging.getLogger(__name__)
 
 # (base URL, key fingerprint) -> the organization the key's answers named in their envelope, learnt in this process.
@@ -229,7 +242,8 @@ def sync_span(endpoint: Endpoint, client: ApiClient, lake: Lake, span: list[dt.d
     parts, stats = [], RequestStats()
     try:
         for grouping, query in endpoint.queries(span[0], end):
-            fetched = client.fetch_all(endpoint.path, query, endpoint.pagination, endpoint.records, endpoint.headers)
+            fetched = client.fetch_all(endpoint.path, query, endpoint.pagination, endpoint.records, endpoint.headers,
+                                       max_pages=endpoint.max_pages(len(span)))
             parts.append({"grouping": grouping, "query": query, "pages": fetched.pages})
             stats.add(fetched.stats)
     except DayNotAvailableError as exc:
@@ -249,11 +263,29 @@ def sync_span(endpoint: Endpoint, client: ApiClient, lake: Lake, span: list[dt.d
         answer["parts"] = parts
     else:
         answer.update(query=parts[0]["query"], pages=parts[0]["pages"])
+    _refuse_two_organizations(endpoint, answer)
     organization = _learn(endpoint, client, answer)
     if organization:
         answer["organization_id"] = organization
     name = lake.write_raw(endpoint.name, span[0], span[-1], answer)
     return _land(endpoint, lake, span, answer, name, assets, stats, accept_worse, held)
+
+
+def _refuse_two_organizations(endpoint: Endpoint, answer: dict) -> None:
+    """Stop before an answer whose pages (or groupings) name two organizations lands: one answer is one
+    organization's days, as a lake is one organization's."""
+    first = None
+    for grouping, pages in _parts(answer):
+        for number, page in enumerate(pages, 1):
+            where = f"page {number}" + (f" of grouping {grouping}" if grouping else "")
+            for record in [page, *endpoint.records(page)]:
+                said = record.get("organization_id") if isinstance(record, dict) else None
+                if not isinstance(said, str) or not said:
+                    continue
+                if first is None:
+                    first = (said, where)
+                elif said != first[0]:
+                    raise OrganizationChangedError(endpoint, answer, first, (said, where))
 
 
 def _parts(answer: dict) -> list[tuple[str | None, list[dict]]]:

@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 import email.utils
 import enum
+import hashlib
 import ipaddress
 import json
 import logging
@@ -18,6 +19,8 @@ import os
 import random
 import re
 import socket
+import sys
+import threading
 import time
 from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import urlsplit
@@ -51,7 +54,9 @@ ANTHROPIC_VERSION = "2023-06-01"
 USER_AGENT = f"claude-assets/{__version__} (https://github.com/claude-assets/claude_assets)"
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504, 529})
 MAX_CURSOR_RESTARTS = 3
-MAX_PAGES = 100_000
+MAX_PAGES = 1_000  # of a listing whose caller names no bound; a sync asks its endpoint's (`Endpoint.max_pages`)
+DEADLINE_S = 120.0  # one request whole: connect, headers and body
+MAX_ANSWER_MB = 50.0  # one answer, decoded; a page of 1,000 rows is a few MB
 SHOWN_CHARS = 120  # of a body that is not JSON, quoted in the error
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _LATEST = re.compile(r"(?:latest|newest|most recent)[^0-9]{0,40}?(\d{4}-\d{2}-\d{2})", re.IGNORECASE)
@@ -126,6 +131,8 @@ class ApiClient:
         organization: str | None = None,
         max_retries: int = 8,
         timeout_s: float = 60.0,
+        deadline_s: float = DEADLINE_S,
+        max_answer_mb: float = MAX_ANSWER_MB,
         backoff_base_s: float = 0.5,
         backoff_max_s: float = 60.0,
         limiter: RateLimiter | None = None,
@@ -137,6 +144,8 @@ class ApiClient:
             self.base_url, key.kind.value, organization or key.fingerprint, requests_per_minute
         )
         self.max_retries = max_retries
+        self.deadline_s = deadline_s
+        self.max_answer_mb = max_answer_mb
         self.backoff_base_s = backoff_base_s
         self.backoff_max_s = backoff_max_s
         self._sleep = sleep
@@ -150,7 +159,8 @@ class ApiClient:
                 "user-agent": USER_AGENT,
                 "accept": "application/json",
             },
-            limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+            # No connection is reused: each request opens its own, which `_Deadline` can cut.
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=0),
         )
 
     def __repr__(self) -> str:
@@ -183,12 +193,18 @@ class ApiClient:
             self.limiter.acquire()
             stats.requests += 1
             try:
-                response = self._http.get(path, params=_clean(params), headers=headers)
+                response = self._send(path, params, headers)
                 body = self._decode(response, path) if response.status_code == 200 else None
-            except (httpx.TimeoutException, httpx.TransportError) as exc:
+            except (httpx.TransportError, _DeadlinePassed) as exc:
                 unreachable = _unreachable(exc)
                 if unreachable:  # an answer, not a hiccup: waiting would only delay the same error
                     raise UnreachableHostError(self._unreachable_message(path, *unreachable)) from None
+                if attempt >= self.max_retries and isinstance(exc, _DeadlinePassed):
+                    raise TransportError(
+                        f"GET {path} did not finish within {self.deadline_s:g} s, {attempt + 1} times: the API host "
+                        "answered too slowly or held the answer open. Check the network and ANTHROPIC_BASE_URL; on a "
+                        "slow link raise deadline_s on the resource. Then run again: days already written are kept."
+                    ) from None
                 if attempt >= self.max_retries:
                     raise TransportError(
                         f"GET {path} failed {attempt + 1} times ({type(exc).__name__}: {exc}). The API host "
@@ -209,6 +225,43 @@ class ApiClient:
                 attempt += 1
                 continue
             raise self._error(response, path, params, attempts=attempt + 1)
+
+    def _send(self, path: str, params: Mapping[str, Any], headers: Mapping[str, str] | None) -> httpx.Response:
+        """One GET, read whole within `deadline_s` and `max_answer_mb`, or refused.
+
+        httpx's timeouts bound each read, so an answer trickling a byte at a time never trips them: `_Deadline`
+        cuts the connection when the request's time is up, whatever stage it is in."""
+        deadline = _Deadline(self.deadline_s)
+        try:
+            with deadline, self._http.stream("GET", path, params=_clean(params), headers=headers,
+                                             extensions={"trace": deadline.trace}) as response:
+                content = self._read_capped(response, path)
+        except httpx.TransportError:
+            if not deadline.passed:
+                raise
+        if deadline.passed:  # also when the cut ended a body that had no length: what came is not the answer
+            raise _DeadlinePassed()
+        kept = [(k, v) for k, v in response.headers.multi_items() if k not in _READ_HEADERS]
+        return httpx.Response(response.status_code, headers=kept, content=content, request=response.request)
+
+    def _read_capped(self, response: httpx.Response, path: str) -> bytes:
+        """The decoded body, refused (before reading, when its length says so) beyond `max_answer_mb`."""
+        cap = int(self.max_answer_mb * 1_000_000)
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > cap:
+            raise MalformedResponseError(self._too_large(path, response, f"its Content-Length says {int(declared):,} "
+                                                                         "bytes, so it was not read"))
+        body = bytearray()
+        for chunk in response.iter_bytes():
+            body += chunk
+            if len(body) > cap:
+                raise MalformedResponseError(self._too_large(path, response, f"it passed {cap:,} bytes and was cut"))
+        return bytes(body)
+
+    def _too_large(self, path: str, response: httpx.Response, said: str) -> str:
+        return (f"GET {path} answered HTTP {response.status_code} with more than {self.max_answer_mb:g} MB ({said}); "
+                "refused, as no page of the API comes near that. Check that ANTHROPIC_BASE_URL is the API; if it is, "
+                "raise max_answer_mb on the resource. Then run again: days already written are kept.")
 
     def _backoff(self, attempt: int) -> float:
         return self._random.uniform(0, min(self.backoff_max_s, self.backoff_base_s * 2**attempt))
@@ -246,6 +299,12 @@ class ApiClient:
             body = response.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise MalformedResponseError(self._not_json(response, path)) from None
+        except RecursionError:
+            raise MalformedResponseError(
+                f"GET {path} answered 200 with JSON nested too deep to read ({len(response.content):,} bytes, more "
+                f"than {sys.getrecursionlimit():,} levels; the API's answers nest a few). Check that "
+                "ANTHROPIC_BASE_URL is the API, then run again: days already written are kept."
+            ) from None
         if not isinstance(body, dict):
             raise MalformedResponseError(
                 f"GET {path} answered 200 with a JSON {type(body).__name__}, not an object. The API's shape "
@@ -330,18 +389,32 @@ class ApiClient:
         pagination: Pagination,
         records: Callable[[dict], Iterable[dict]],
         headers: Mapping[str, str] | None = None,
+        max_pages: int = MAX_PAGES,
     ) -> FetchResult:
         """Every record of a listing, following cursors; a listing whose cursor expires restarts cleanly.
 
         Records are buffered until the last page so that a restart from page 1 cannot duplicate
-        rows: a listing is one day of one endpoint, small enough to hold.
+        rows: a listing is one day of one endpoint, small enough to hold. A page that repeats a record of
+        an earlier page is refused: the API's cursor fixes its data, so its pages never share a row (§1), and
+        a repeated page would land twice. Rows repeated inside one page are the API's own (two equal cost
+        lines) and are kept.
         """
         stats = RequestStats()
         for restart in range(MAX_CURSOR_RESTARTS + 1):
             try:
-                result, pages = [], []
-                for page in self._pages(path, params, pagination, stats, headers):
-                    result.extend(records(page))
+                result, pages, seen = [], [], set()
+                for page in self._pages(path, params, pagination, stats, headers, max_pages):
+                    rows = list(records(page))
+                    found = {_identity(row) for row in rows}
+                    if not seen.isdisjoint(found):
+                        raise MalformedResponseError(
+                            f"GET {path}: page {len(pages) + 1} repeats rows of an earlier page of the same listing, "
+                            "which the API's cursors never do; refused, and nothing of it was written, so no row "
+                            "lands twice. Check that ANTHROPIC_BASE_URL is the API (not a caching proxy), then run "
+                            "again: days already written are kept."
+                        )
+                    seen |= found
+                    result.extend(rows)
                     pages.append(page)
                 return FetchResult(result, stats, pages)
             except CursorExpiredError:
@@ -352,10 +425,10 @@ class ApiClient:
         raise AssertionError("unreachable")
 
     def _pages(self, path: str, params: Mapping[str, Any], pagination: Pagination, stats: RequestStats,
-               headers: Mapping[str, str] | None):
+               headers: Mapping[str, str] | None, max_pages: int):
         query = dict(params)
         seen: set[str] = set()
-        for _ in range(MAX_PAGES):
+        for _ in range(max_pages):
             page = self.get_json(path, query, stats, headers)
             stats.pages += 1
             yield page
@@ -369,10 +442,59 @@ class ApiClient:
                 )
             seen.add(cursor)
             query = {**params, "page": cursor}
-        raise MalformedResponseError(f"GET {path} kept paging past {MAX_PAGES} pages; stopping.")
+        raise MalformedResponseError(
+            f"GET {path} still had a next page after {max_pages:,} pages, more than the days asked for can hold; "
+            "stopped, and nothing of this listing was written. The API's pagination has changed or "
+            "ANTHROPIC_BASE_URL is not the API: check it, report it with the request-id of the last response, then "
+            "run again: days already written are kept."
+        )
 
 
 _PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
+_READ_HEADERS = ("content-encoding", "content-length", "transfer-encoding")  # describe the bytes sent, not those kept
+
+
+class _DeadlinePassed(Exception):
+    """A request's deadline passed before its answer was whole; retried like a cut-off answer."""
+
+
+class _Deadline:
+    """Shuts a request's connection when `seconds` have passed: a timer, and the socket the trace names at connect.
+
+    A connection made after the time is up is shut as soon as it is made."""
+
+    def __init__(self, seconds: float):
+        self.passed = False
+        self._socket: socket.socket | None = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._cut)
+        self._timer.daemon = True
+
+    def trace(self, event: str, info: dict) -> None:
+        if event == "connection.connect_tcp.complete":
+            with self._lock:
+                self._socket = info["return_value"].get_extra_info("socket")
+                if self.passed:
+                    self._shut()
+
+    def _cut(self) -> None:
+        with self._lock:
+            self.passed = True
+            self._shut()
+
+    def _shut(self) -> None:
+        if self._socket is not None:
+            try:
+                self._socket.shutdown(socket.SHUT_RDWR)
+            except OSError:  # already closed: the request ended as the time ran out
+                pass
+
+    def __enter__(self) -> "_Deadline":
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._timer.cancel()
 
 
 def _unreachable(exc: Exception) -> tuple[str, str] | None:
@@ -393,6 +515,12 @@ def _printable(data: bytes, hide: str) -> str:
     key), should a proxy's page echo the request it refused."""
     text = " ".join(data.decode("utf-8", "replace").replace(hide, "[the key]").split())
     return "".join(c if c.isprintable() else "?" for c in text)
+
+
+def _identity(record: dict) -> bytes:
+    """A record's identity across pages: a digest of its canonical JSON, small enough to keep for a whole listing."""
+    text = json.dumps(record, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
 
 def _clean(params: Mapping[str, Any]) -> dict:
@@ -452,7 +580,7 @@ def _error_fields(response: httpx.Response) -> tuple[str | None, str, str | None
         body = response.json()
         error = body.get("error") or {}
         return error.get("type"), str(error.get("message") or "").strip(), body.get("request_id") or request_id
-    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError, RecursionError):
         return None, response.text[:300].strip(), request_id
 
 
