@@ -15,6 +15,7 @@ from pydantic import Field, PrivateAttr
 
 from claude_assets.alerts import Notifier
 from claude_assets.client import DEFAULT_BASE_URL, ApiClient, ApiKey, KeyKind
+from claude_assets.client.http import DEADLINE_S, MAX_ANSWER_MB
 from claude_assets.lake import Lake
 from claude_assets.organizations import DEFAULT, Organization
 
@@ -33,6 +34,10 @@ class _AnthropicApi(dg.ConfigurableResource):
     )
     max_retries: int = 8
     timeout_s: float = 60.0
+    deadline_s: float = Field(default=DEADLINE_S, description="The most one request may take (connect, headers and "
+                              "body together); an answer still arriving then is cut off and retried.")
+    max_answer_mb: float = Field(default=MAX_ANSWER_MB, description="The largest answer read (decoded); a larger one "
+                                 "is refused.")
 
     _kind: KeyKind = PrivateAttr()
     _client: Optional[ApiClient] = PrivateAttr(default=None)
@@ -47,6 +52,8 @@ class _AnthropicApi(dg.ConfigurableResource):
                 organization=self.organization,
                 max_retries=self.max_retries,
                 timeout_s=self.timeout_s,
+                deadline_s=self.deadline_s,
+                max_answer_mb=self.max_answer_mb,
             )
         return self._client
 

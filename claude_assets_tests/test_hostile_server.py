@@ -14,12 +14,16 @@ import time
 from typing import Callable
 from urllib.parse import parse_qs, urlsplit
 
+import dagster as dg
 import pytest
 
 from claude_assets import sync
+from claude_assets.assets.raw import raw_assets
 from claude_assets.client import ApiClient, ApiKey, KeyKind, MalformedResponseError, Pagination, TransportError
 from claude_assets.endpoints import ENDPOINTS
 from claude_assets.lake import Lake
+from claude_assets.resources import AdminApiResource, AnalyticsApiResource, LakeResource
+from claude_assets_tests.helpers import failure
 
 CANARY = "sk-ant-admin01-hostile-canary-7d1f0c"  # a key of this test's own: it must go nowhere but loopback
 DEADLINE_S = 1.0
@@ -277,3 +281,19 @@ def test_an_organization_changing_between_pages_is_refused_and_nothing_lands(hos
     assert isinstance(raised, sync.OrganizationChangedError), repr(raised)
     assert "for organization org_AAA on page 1 and for org_BBB on page 2, so nothing was written" in str(raised)
     assert server.requests == 2 and files(tmp_path) == []
+
+
+def test_a_runs_deadline_setting_bounds_a_trickling_answer_in_a_real_dagster_run(hostile, tmp_path):
+    """The resource's deadline_s reaches every request: the run fails with our message, not after minutes."""
+    server = hostile(lambda conn, *_: server.trickle(conn, b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 400 + b"\r\n\r\n"))
+    resources = {"admin_api": AdminApiResource(api_key=CANARY, base_url=server.url, requests_per_minute=0,
+                                               max_retries=0, deadline_s=DEADLINE_S),
+                 "analytics_api": AnalyticsApiResource(api_key=None, base_url=server.url),
+                 "lake": LakeResource(base_dir=str(tmp_path))}
+    runs: list = []
+    raised, _ = within(60, lambda: runs.append(dg.materialize(
+        raw_assets, selection="claude_code_usage", partition_key=day().isoformat(), resources=resources,
+        raise_on_error=False)))
+    assert raised is None and not runs[0].success, raised
+    assert "did not finish within 1 s, 1 times" in failure(runs[0])
+    assert server.requests == 1 and files(tmp_path) == []
