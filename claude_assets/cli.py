@@ -161,10 +161,14 @@ def _run_status(args: argparse.Namespace) -> int:
 
 
 def _run_sql(args: argparse.Namespace) -> int:
-    from claude_assets import organizations
-    from claude_assets.sql import run_sql
+    from claude_assets.organizations import OrganizationsConfigError, named
+    from claude_assets.sql import SqlError, run_sql
 
-    return run_sql(organizations.named(args.orgs), command=args.command, export=args.export)
+    try:
+        return run_sql(named(args.orgs), command=args.command, export=args.export)
+    except (SqlError, OrganizationsConfigError) as exc:
+        print(f"claude-assets sql: {exc}", file=sys.stderr)
+        return 2
 
 
 def _run_ui(args: argparse.Namespace) -> int:

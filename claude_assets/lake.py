@@ -16,6 +16,8 @@ import datetime as dt
 import gzip
 import json
 import os
+import re
+import time
 import uuid
 
 import fsspec
@@ -31,6 +33,18 @@ RAW_DIR = "_raw"  # the API's answers as received, beside the tables
 QUARANTINE_DIR = "_quarantine"  # answers that would have replaced a day with something worse
 LINES_FILE = "lines.jsonl.gz"  # in `_raw/<telemetry asset>/date=D/`: the OTLP lines the day was read from
 SERIES_FILE = "series.json.gz"  # beside it: where each cumulative series stood at the day's end
+
+# A writer's temporary file (`.<name>.<uuid4 hex>.tmp`, beside the file it becomes) lives as long as writing and
+# fsyncing one file takes: seconds, minutes on the slowest disk. One older than an hour was left by a writer that
+# was killed, so the next write in its folder removes it; a younger one may be a concurrent writer's, and is kept.
+TEMPORARY = re.compile(r"\..+\.[0-9a-f]{32}\.tmp")
+STALE_TEMPORARY_SECONDS = 3600
+
+# What an object store's refusal means, by the exception its client raises (botocore, google-auth, azure-identity),
+# so no store's client needs importing here.
+_NO_CREDENTIALS = {"NoCredentialsError", "PartialCredentialsError", "CredentialRetrievalError",
+                   "DefaultCredentialsError", "ClientAuthenticationError", "CredentialUnavailableError"}
+_UNREACHABLE = {"EndpointConnectionError", "ConnectTimeoutError", "ClientConnectorError"}
 
 
 def _parquet(table: pa.Table, info: dict) -> bytes:
@@ -53,6 +67,18 @@ class DamagedDayError(Exception):
         self.asset, self.day, self.location = asset, day, location
 
 
+def _store_settings(protocol: str) -> tuple[str, str]:
+    """(what signs a store's client in, what says where the store is), to name in a refusal."""
+    if protocol in ("s3", "s3a"):
+        return ("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE",
+                "AWS_ENDPOINT_URL (unset for AWS itself)")
+    return f"the credentials fsspec's {protocol}:// filesystem reads", "the store's address"
+
+
+class StoreError(OSError):
+    """An object store refused the lake's request or could not be reached; the message says what to set."""
+
+
 class Lake:
     def __init__(self, base: str):
         self.base = base
@@ -73,18 +99,49 @@ class Lake:
         return path if self._local else self.fs.unstrip_protocol(path)
 
     def check_writable(self) -> None:
-        """Raise the OSError a write would meet (read-only disk, missing permission), before the API is asked.
+        """Raise the OSError a write would meet (read-only disk, missing permission, or a `StoreError`: no
+        credentials for the store, no such bucket), before the API is asked.
 
         On a disk a probe file is created and removed; an object store keeps its empty `.write_check`, as a
         bucket may allow writing but not deleting."""
         if not self._local:
-            self.fs.pipe_file(f"{self.root}/.write_check", b"")
+            with self.store_errors():
+                self.fs.pipe_file(f"{self.root}/.write_check", b"")
             return
         os.makedirs(self.root, exist_ok=True)
         probe = f"{self.root}/.write_check.{uuid.uuid4().hex}.tmp"
         with open(probe, "wb"):
             pass
         os.remove(probe)
+        _remove_stale_temporaries(self.root)
+
+    @contextlib.contextmanager
+    def store_errors(self):
+        """An object store's refusal (no credentials, access denied, no such bucket, endpoint unreachable) as a
+        `StoreError` that says which, and the settings that decide it, instead of its client's own exception
+        and stack."""
+        try:
+            yield
+        except Exception as exc:
+            what = self._refusal(exc)
+            if what is None:
+                raise
+            raise StoreError(what) from None
+
+    def _refusal(self, exc: Exception) -> str | None:
+        if self._local:
+            return None
+        name, protocol = type(exc).__name__, self.base.split("://", 1)[0]
+        credentials, address = _store_settings(protocol)
+        if name in _NO_CREDENTIALS:
+            return f"no credentials for {protocol}:// were found: set {credentials}"
+        if isinstance(exc, PermissionError):
+            return f"access denied ({exc}): use credentials allowed to list, read and write it ({credentials})"
+        if isinstance(exc, FileNotFoundError) and "bucket" in str(exc).lower():
+            return f"no such bucket ({exc}): create it, or point the lake at one that exists ({address})"
+        if name in _UNREACHABLE:
+            return f"the store could not be reached ({exc}): check {address}"
+        return None
 
     def asset_dir(self, asset: str) -> str:
         return f"{self.root}/{asset}"
@@ -119,6 +176,7 @@ class Lake:
             finally:
                 if os.path.exists(tmp):
                     os.remove(tmp)
+            _remove_stale_temporaries(folder)
         else:
             self.fs.makedirs(folder, exist_ok=True)
             self.fs.pipe_file(path, data)
@@ -251,7 +309,9 @@ class Lake:
         folder = self.asset_dir(asset)
         self.fs.invalidate_cache(folder)  # object-store listings are cached; other processes write here too
         found = []
-        for path in self.fs.glob(f"{folder}/date=*/{FILE_NAME}"):  # one listing, also on an object store
+        with self.store_errors():
+            paths = self.fs.glob(f"{folder}/date=*/{FILE_NAME}")  # one listing, also on an object store
+        for path in paths:
             with contextlib.suppress(ValueError):  # a folder named date=<not a day> is not ours
                 found.append(dt.date.fromisoformat(path.rstrip("/").rsplit("/", 2)[-2][5:]))
         return sorted(found)
@@ -261,3 +321,14 @@ class Lake:
         tables = [self.read_day(asset, d) for d in self.days(asset)]
         tables = [t.replace_schema_metadata(None) for t in tables if t is not None]
         return pa.concat_tables(tables, promote_options="default") if tables else pa.table({})
+
+
+def _remove_stale_temporaries(folder: str) -> None:
+    """Remove the temporary files killed writers left in `folder` (see `STALE_TEMPORARY_SECONDS`)."""
+    cutoff = time.time() - STALE_TEMPORARY_SECONDS
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            with contextlib.suppress(OSError):  # another writer removed it first, or it is not ours to remove
+                if TEMPORARY.fullmatch(entry.name) and entry.is_file(follow_symlinks=False) \
+                        and entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                    os.remove(entry.path)

@@ -28,8 +28,14 @@ QUERIES = Path(__file__).parent / "queries"
 
 
 def quote(text: str) -> str:
-    """A SQL string literal."""
+    """A SQL string literal: every text from the lake, the settings or a user goes into a statement through this
+    or `identifier`, so no name can end the literal and add SQL of its own."""
     return "'" + text.replace("'", "''") + "'"
+
+
+def identifier(name: str) -> str:
+    """A SQL identifier (a view, schema or column name), quoted as DuckDB reads it."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def duck_type(arrow: pa.DataType) -> str:
@@ -75,16 +81,17 @@ def create_views(con: duckdb.DuckDBPyConnection, lake: Lake, inputs: list[Table]
         files = [lake.where(lake.day_path(table.asset, day)) for day, assets in read.items() if table.asset in assets]
         typed = {field.name: duck_type(field.type) for field in table.schema}
         if not files:
-            columns = ", ".join(f'NULL::{kind} AS "{name}"' for name, kind in typed.items())
-            con.execute(f'CREATE OR REPLACE TEMP VIEW "{table.asset}" AS SELECT {columns} WHERE false')
+            columns = ", ".join(f"NULL::{kind} AS {identifier(name)}" for name, kind in typed.items())
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {identifier(table.asset)} AS SELECT {columns} WHERE false")
             continue
         source = (f"read_parquet([{', '.join(map(quote, files))}], hive_partitioning = false"
                   f"{', union_by_name = true' if by_name else ''})")
         have = set(typed)
         if by_name:
             have = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
-        columns = ", ".join(f'"{name}"' if name in have else f'NULL::{kind} AS "{name}"' for name, kind in typed.items())
-        con.execute(f'CREATE OR REPLACE TEMP VIEW "{table.asset}" AS SELECT {columns} FROM {source}')
+        columns = ", ".join(identifier(name) if name in have else f"NULL::{kind} AS {identifier(name)}"
+                            for name, kind in typed.items())
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {identifier(table.asset)} AS SELECT {columns} FROM {source}")
     order = {table.asset: n for n, table in enumerate(inputs)}
     listed = [(asset, day) for day, assets in read.items() for asset in assets]
     con.register("_run_days", pa.table({"date": pa.array(list(read), pa.date32())}))

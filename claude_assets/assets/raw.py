@@ -357,17 +357,21 @@ def lake_history(orgs: list[Organization]) -> dict[calendars.Calendar, set[dt.da
     old days show as missing rather than the code location failing to load.
     """
     kept: dict[calendars.Calendar, set[dt.date]] = {}
+    unlisted: set[str] = set()  # lakes that could not be listed: said once, not once per endpoint
     for endpoint in ENDPOINTS:
         if endpoint.calendar.window_days is None:
             continue
         days = kept.setdefault(endpoint.calendar, set())
         for org in orgs:
+            if org.data_dir in unlisted:
+                continue
             try:
                 lake = Lake(org.data_dir)
                 days.update(d for asset in endpoint.assets for d in lake.days(asset))
             except Exception as exc:  # noqa: BLE001 - listing the lake must never stop the definitions loading
+                unlisted.add(org.data_dir)
                 dg.get_dagster_logger().warning(f"Could not list the lake at {org.data_dir} ({exc}); days beyond "
-                                                f"{endpoint.calendar.name}'s history window will show as missing.")
+                                                "the history windows will show as missing.")
     return kept
 
 
