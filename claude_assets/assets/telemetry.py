@@ -142,10 +142,17 @@ def _people(rows: list[dict]) -> int:
 
 def _log_files(context, report) -> None:
     for example in report.bad_line_examples:
-        context.log.warning(f"skipped a line that is not OTLP/JSON: {example}")
+        context.log.warning(f"skipped a line that is not OTLP/JSON, or parts of it that cannot be: {example}")
     for unreadable in report.unreadable_files:
         context.log.warning(f"could not read all of a telemetry file; kept its lines before the damage and read the "
                             f"others: {unreadable}")
+    for too_large in report.too_large_files:
+        context.log.warning(f"stopped reading a telemetry file at its limit and kept the lines before it: {too_large}")
+    for skipped in report.skipped_files:
+        context.log.warning(f"skipped what is not a regular file in the telemetry folder: {skipped}. Remove it, "
+                            "or point the Collector's file exporter at a regular file.")
+    if report.spool_full:
+        context.log.warning(f"read only part of the telemetry files: {report.spool_full}")
     if report.not_telemetry_files:
         context.log.info(f"left alone files that are not OTLP JSON lines: {', '.join(report.not_telemetry_files)}")
     if report.kept_only_lines:
@@ -155,15 +162,19 @@ def _log_files(context, report) -> None:
 
 def _files_summary(report) -> dict:
     return {"files": report.files, "megabytes": round(report.bytes / 2**20, 2), "lines": report.lines,
-            "bad_lines": report.bad_lines, "duplicate_lines": report.duplicate_lines,
+            "bad_lines": report.bad_lines, "bad_values": report.bad_values, "duplicate_lines": report.duplicate_lines,
             "kept_lines": report.kept_lines, "kept_only_lines": report.kept_only_lines,
-            "unreadable_files": len(report.unreadable_files), "not_telemetry_files": len(report.not_telemetry_files)}
+            "unreadable_files": len(report.unreadable_files), "not_telemetry_files": len(report.not_telemetry_files),
+            "too_large_files": len(report.too_large_files), "skipped_files": len(report.skipped_files),
+            "spool_full": report.spool_full}
 
 
 def _files_metadata(report) -> dict:
     return {"read/bad_line_examples": dg.MetadataValue.json(report.bad_line_examples),
             "read/unreadable_file_list": dg.MetadataValue.json(report.unreadable_files),
-            "read/not_telemetry_file_list": dg.MetadataValue.json(report.not_telemetry_files)}
+            "read/not_telemetry_file_list": dg.MetadataValue.json(report.not_telemetry_files),
+            "read/too_large_file_list": dg.MetadataValue.json(report.too_large_files),
+            "read/skipped_file_list": dg.MetadataValue.json(report.skipped_files)}
 
 
 def read_into_lake(context, days: list[dt.date], base_dir: str, lake: Lake, org: Organization) -> Iterator:
@@ -184,7 +195,7 @@ def read_into_lake(context, days: list[dt.date], base_dir: str, lake: Lake, org:
         "other_organization_points": report.other_organization_points,
         "ignored_points": report.ignored_points, "cumulative_series": report.series,
         "cumulative_series_from_earlier_days": report.series_from_earlier_days,
-        "cumulative_resets": report.cumulative_resets,
+        "cumulative_resets": report.cumulative_resets, "capped_totals": report.capped_totals,
     }
     context.log.info(f"claude_code_telemetry: {summary}")
     yield dg.AssetObservation(

@@ -8,6 +8,9 @@ file exporter; metrics lines are skipped here as events lines are skipped by the
 - One row per event, on the UTC day of its `timeUnixNano` (else `observedTimeUnixNano`, else its
   `event.timestamp`), attributed to a person exactly as the metrics are (`telemetry._identity`).
 - A record delivered twice (a retried export) is kept once.
+- A record whose numbers or time cannot be (NaN, Infinity, a negative or 64-bit-overflowing count
+  or cost, a time outside 1970 to 9999-12-30, a number that is not one) is left out and counted in
+  `bad_values`; its line is counted and quoted as a bad line once, and its other records count.
 - What people typed and what tools read or wrote is never stored, even when a client sends it
   (OTEL_LOG_USER_PROMPTS, OTEL_LOG_TOOL_DETAILS, OTEL_LOG_TOOL_CONTENT, OTEL_LOG_RAW_API_BODIES):
   those attributes are dropped and only counted. Every other attribute a column does not hold is
@@ -23,14 +26,15 @@ from typing import Any, Iterable, Iterator
 
 from claude_assets.lake import Lake
 from claude_assets.telemetry.days import DayLines, Line, LinesReport
-from claude_assets.telemetry.files import day_of
-from claude_assets.telemetry.metrics import DEFAULT_IDENTITY_ATTRIBUTES, _attributes, _identity, _text
+from claude_assets.telemetry.files import BadValue, amount, day_of, nanos, whole
+from claude_assets.telemetry.metrics import DEFAULT_IDENTITY_ATTRIBUTES, LINE_ERRORS, _attributes, _identity, _text
 
 PREFIX = "claude_code."
 SCOPE = "com.anthropic.claude_code.events"
 # Attributes holding what a person typed or a tool read or wrote: never stored.
 CONTENT = frozenset({"prompt", "prompt_text", "response", "tool_input", "tool_parameters", "tool_content", "body",
                      "body_ref", "content", "input", "output"})
+MAX_COST_USD = 2**53 / 1_000_000  # a request's cost in USD whose micro-dollars a double holds exactly
 IDENTITY_COLUMNS = ("identity_source", "identity", "email", "account_id", "model", "terminal_type",
                     "organization_id", "service_version")  # as `telemetry._identity` returns them
 # column -> attribute, for the typed columns read straight from an attribute
@@ -59,24 +63,23 @@ class EventsReport(LinesReport):
     events: dict[str, int] = dataclasses.field(default_factory=dict)  # event name -> records
 
 
-def _int(value: Any) -> int | None:
-    """Claude Code sends some numbers as strings (`prompt_length`, a `duration_ms`), Collectors 64-bit ints too."""
-    try:
-        return int(float(value)) if value is not None and value != "" else None
-    except (TypeError, ValueError):
+def _int(value: Any, what: str) -> int | None:
+    """A count (never negative, held in 64 bits). Claude Code sends some as strings (`prompt_length`, a
+    `duration_ms`), Collectors 64-bit ints as strings too; `BadValue` for what cannot be one."""
+    if value is None or value == "":
         return None
+    if isinstance(value, (int, str)) and not isinstance(value, bool) and str(value).strip().lstrip("-").isdigit():
+        return whole(value, what)  # exact, where a double would round a 64-bit int
+    return int(amount(value, what))
 
 
 def _cost_micros(attributes: dict) -> int | None:
     """Exact when the client sends `cost_usd_micros`; older clients send only the float `cost_usd`."""
-    micros = _int(attributes.get("cost_usd_micros"))
+    micros = _int(attributes.get("cost_usd_micros"), "cost_usd_micros")
     if micros is not None:
         return micros
     usd = attributes.get("cost_usd")
-    try:
-        return round(float(usd) * 1_000_000) if usd is not None else None
-    except (TypeError, ValueError):
-        return None
+    return round(amount(usd, "cost_usd", MAX_COST_USD) * 1_000_000) if usd is not None else None
 
 
 def _success(value: Any) -> bool | None:
@@ -86,15 +89,19 @@ def _success(value: Any) -> bool | None:
 
 
 def _time_ns(record: dict, attributes: dict) -> int | None:
+    """The record's time (None if it names none); `BadValue` for a time outside 1970 to 9999-12-30."""
     for key in ("timeUnixNano", "observedTimeUnixNano"):
-        value = _int(record.get(key))
-        if value:
-            return value
+        value = record.get(key)
+        if value not in (None, "", 0, "0"):
+            return nanos(value, key)
     stamp = _text(attributes.get("event.timestamp"))
     if stamp:
         try:
-            return int(dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp() * 10**9)
-        except ValueError:
+            when = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+            when = when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+            return nanos((when - dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)) // dt.timedelta(microseconds=1)
+                         * 1000, "event.timestamp")
+        except (ValueError, OverflowError):
             return None
     return None
 
@@ -117,7 +124,7 @@ def event_row(record: dict, resource: dict, identity_attributes: tuple[str, ...]
         "date": day_of(time), "time": dt.datetime.fromtimestamp(time / 1e9, dt.timezone.utc), "event": name,
         **identity,
         **{column: _text(attributes.get(key)) for column, key in TEXT.items()},
-        **{column: _int(attributes.get(key)) for column, key in INTEGER.items()},
+        **{column: _int(attributes.get(key), key) for column, key in INTEGER.items()},
         "cost_usd_micros": micros, "cost_usd": micros / 1_000_000 if micros is not None else None,
         "success": _success(attributes.get("success")),
         "source": _text(attributes.get("source")) or _text(attributes.get("decision_source")),
@@ -132,7 +139,10 @@ def _record_times(batch: dict) -> Iterator[int]:
     for resource_logs in batch["resourceLogs"]:
         for scope_logs in resource_logs.get("scopeLogs") or ():
             for record in scope_logs.get("logRecords") or ():
-                time = _time_ns(record, _attributes(record.get("attributes")))
+                try:
+                    time = _time_ns(record, _attributes(record.get("attributes")))
+                except BadValue:
+                    continue
                 if time:
                     yield time
 
@@ -150,13 +160,17 @@ def day_events(day: dt.date, lines: Iterable[Line], report: EventsReport,
             if logs is None:
                 continue  # a metrics line: the telemetry asset's
             report.event_lines += ours
-            held = False
+            held, bad = False, []
             for resource_logs in logs:
                 resource = _attributes((resource_logs.get("resource") or {}).get("attributes"))
                 for scope_logs in resource_logs.get("scopeLogs") or ():
                     mine = ((scope_logs.get("scope") or {}).get("name") or SCOPE) == SCOPE
                     for record in scope_logs.get("logRecords") or ():
-                        row, dropped = event_row(record, resource, identity_attributes) if mine else (None, 0)
+                        try:
+                            row, dropped = event_row(record, resource, identity_attributes) if mine else (None, 0)
+                        except BadValue as exc:
+                            bad.append(exc)
+                            continue
                         if row is None:
                             report.other_scopes += ours
                             continue
@@ -175,9 +189,12 @@ def day_events(day: dt.date, lines: Iterable[Line], report: EventsReport,
                             continue
                         rows[key] = row
                         report.events[row["event"]] = report.events.get(row["event"], 0) + 1
+            if bad and ours:
+                report.bad_values += len(bad)
+                report.bad(line.where, f"{len(bad)} record(s) left out, the first: {bad[0]}", line.text)
             if held:
                 read.append(line)
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        except LINE_ERRORS as exc:
             if ours:
                 report.bad(line.where, type(exc).__name__, line.text)
     return sorted(rows.values(), key=lambda r: (r["time"], r["identity"], r["sequence"] or 0)), read

@@ -22,6 +22,12 @@ two can be joined.
 - A line that is not valid OTLP/JSON (truncated by a crash, garbage) is skipped and counted,
   and the first few are quoted with file and line number; the rest of the file is still read.
   A point without `timeUnixNano` is skipped and counted alone; the rest of its line counts.
+  So is a point whose value or times cannot be (NaN, Infinity, a negative count, a value past
+  2^53, a time outside 1970 to 9999-12-30): it is left out and counted in `bad_values`, and its line is
+  counted and quoted as a bad line once. A batch holds many measures of one process, so leaving
+  out only the bad point loses less than leaving out the line. (A bad point of a metric this
+  version does not map is left out uncounted, as its good points are.) A count whose day's total
+  would pass 2^53 is held there, and counted in `capped_totals`.
 - `sessions` counts `session.count` points whose `start_type` is `fresh` (or absent): the
   report's distinct sessions started; resumes are counted apart, and `agents_view` (the
   `claude agents` dashboard, "not a conversational session") not at all.
@@ -39,7 +45,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from claude_assets.lake import Lake
 from claude_assets.telemetry.days import DayLines, Line, LinesReport
-from claude_assets.telemetry.files import NANOS_PER_DAY, day_of
+from claude_assets.telemetry.files import NANOS_PER_DAY, BadValue, amount, day_of, nanos, whole
 
 _MODEL_SUFFIX = re.compile(r"\[[^\]]*\]$")
 UNATTRIBUTED = "unattributed"
@@ -81,6 +87,8 @@ KEY_COLUMNS = ("date", "identity_source", "identity", "email", "account_id", "mo
                "organization_id", "service_version")
 DEFAULT_IDENTITY_ATTRIBUTES = ("enduser.id",)
 _ACCOUNT_ATTRIBUTES = ("user.account_id", "user.account_uuid")
+MAX_VALUE = 2**53  # a point's value is summed as a double: no larger count is exact, and no client sends one
+LINE_ERRORS = (ValueError, KeyError, TypeError, AttributeError, OverflowError, RecursionError)  # not OTLP/JSON
 
 
 @dataclasses.dataclass
@@ -96,6 +104,7 @@ class ReadReport(LinesReport):
     cumulative_resets: int = 0
     series: int = 0
     series_from_earlier_days: int = 0  # cumulative series whose previous value came from a day read before
+    capped_totals: int = 0  # row counts held at 2^53: hostile points added up past what a count column holds
 
 
 def normalize_model(model: str | None) -> str | None:
@@ -118,13 +127,23 @@ def _any_value(value: dict) -> Any:
 
 
 def _value(point: dict) -> float:
+    """The point's value: every measure read is a count or an amount, never negative."""
     if "asDouble" in point:
-        return float(point["asDouble"])
-    return float(int(point.get("asInt", 0)))
+        return amount(point["asDouble"], "asDouble", MAX_VALUE)
+    return float(whole(point.get("asInt", 0), "asInt", 0, MAX_VALUE))
 
 
-def _points(batch: dict) -> Iterator[tuple[str, int, dict, int, int, float]]:
-    """(metric, temporality, attributes, start ns, time ns, value) of every sum point in a batch."""
+def _point(point: dict) -> tuple[int, int | None, float]:
+    """(start ns, time ns or None, value) of a point; `BadValue` if any of them cannot be."""
+    time = point.get("timeUnixNano")
+    return (nanos(point.get("startTimeUnixNano", 0), "startTimeUnixNano"),
+            nanos(time) if time is not None else None, _value(point))
+
+
+def _points(batch: dict) -> Iterator[tuple[str, int, dict, int, int | None, float | BadValue]]:
+    """(metric, temporality, attributes, start ns, time ns, value) of every sum point in a batch.
+
+    A point whose value or times cannot be is yielded with its `BadValue` as the value (times 0)."""
     for resource_metrics in batch["resourceMetrics"]:
         resource = _attributes((resource_metrics.get("resource") or {}).get("attributes"))
         for scope_metrics in resource_metrics.get("scopeMetrics") or ():
@@ -132,12 +151,15 @@ def _points(batch: dict) -> Iterator[tuple[str, int, dict, int, int, float]]:
                 data = metric.get("sum")
                 if data is None:
                     continue
-                temporality = int(data.get("aggregationTemporality", 1))
+                temporality = whole(data.get("aggregationTemporality", 1), "aggregationTemporality", 0, 3)
                 for point in data.get("dataPoints") or ():
                     attributes = {**resource, **_attributes(point.get("attributes"))}
-                    time = point.get("timeUnixNano")
-                    yield (metric["name"], temporality, attributes, int(point.get("startTimeUnixNano", 0)),
-                           int(time) if time is not None else None, _value(point))
+                    try:
+                        start, time, value = _point(point)
+                    except BadValue as bad:
+                        yield metric["name"], temporality, attributes, 0, 0, bad
+                        continue
+                    yield metric["name"], temporality, attributes, start, time, value
 
 
 def _text(value: Any) -> str | None:
@@ -167,7 +189,7 @@ def _identity(attributes: dict, identity_attributes: tuple[str, ...]) -> tuple:
 
 
 def _point_times(batch: dict) -> Iterator[int]:
-    return (time for *_, time, _ in _points(batch) if time is not None)
+    return (time for *_, time, value in _points(batch) if time is not None and not isinstance(value, BadValue))
 
 
 class MetricsReader:
@@ -209,12 +231,18 @@ class MetricsReader:
             ours = count and line.first_day in (None, day)  # a line's own counts, made once
             try:
                 points = list(_points(json.loads(line.text)))
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            except LINE_ERRORS as exc:
                 if ours:
                     report.bad(line.where, type(exc).__name__, line.text)
                 continue
+            bad = [value for name, *_, value in points if isinstance(value, BadValue) and name in MEASURES]
             held = False
+            if bad and ours:
+                report.bad_values += len(bad)
+                report.bad(line.where, f"{len(bad)} point(s) left out, the first: {bad[0]}", line.text)
             for name, temporality, attributes, start, time, value in points:
+                if isinstance(value, BadValue):
+                    continue
                 if time is None:
                     if ours:
                         report.points += 1
@@ -254,8 +282,11 @@ class MetricsReader:
         for identity, measures in sorted(totals.items(), key=lambda kv: str(kv[0])):
             row = dict(zip(KEY_COLUMNS, (day, *identity)))
             for column in MEASURE_COLUMNS:
-                amount = measures.get(column, 0.0)
-                row[column] = amount if column.endswith(("_usd", "_s")) else int(round(amount))
+                total = measures.get(column, 0.0)
+                if total > MAX_VALUE:
+                    total = MAX_VALUE
+                    report.capped_totals += count
+                row[column] = total if column.endswith(("_usd", "_s")) else int(round(total))
             rows.append(row)
         return rows, read, state
 
