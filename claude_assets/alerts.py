@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import re
 from typing import Optional
 
 import dagster as dg
 import httpx
 from pydantic import Field
 
+from claude_assets.client.redact import redact
+
 ALERT_KINDS = ("failure", "stale", "deadline", "key_rejected", "recovered")
-_KEY_LIKE = re.compile(r"sk-ant-[a-z]+[0-9]*-[A-Za-z0-9_\-]{6,}")  # a key, not a prefix quoted in advice
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,11 +40,6 @@ class Alert:
         return cls(**data)
 
 
-def scrub(text: str) -> str:
-    """Our messages never hold a key; this is a second line of defence for anything quoted in them."""
-    return _KEY_LIKE.sub("sk-ant-[redacted]", text)
-
-
 class Notifier(dg.ConfigurableResource):
     """Writes each alert to the Dagster log and, when a webhook is set, POSTs `{"text": ...}` to it."""
 
@@ -53,7 +48,7 @@ class Notifier(dg.ConfigurableResource):
     timeout_s: float = 10.0
 
     def render(self, alert: Alert) -> str:
-        text = scrub(alert.text)
+        text = redact(alert.text)  # our messages never hold a key: a second line of defence for what they quote
         if alert.run_id and self.ui_url:
             text += f"\nRun: {self.ui_url.rstrip('/')}/runs/{alert.run_id}"
         return text

@@ -5,7 +5,8 @@ up here and not as a failed run. For each organization and API it asks one small
 day, `limit=1`; two when the API names a newer day than the one asked) and prints one line: whether the
 API answers, what the key may read (scope, Access toggle, Claude Enterprise or Console organization, the
 endpoints it serves), the newest day and the rate budget. A failure is followed by the numbered steps the
-client's error gives. Keys are never printed, only the variables that hold them.
+client's error gives. Keys are never printed, only the variables that hold them, and everything printed or
+logged passes `redact`, should an answer quoted in a failure echo a key.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ from claude_assets.client import (
     TransportError,
     WrongKeyKindError,
 )
-from claude_assets.client.errors import UnreachableHostError
+from claude_assets.client.errors import HostNotAllowedError, UnreachableHostError
+from claude_assets.client.redact import redact
 from claude_assets.endpoints import ENDPOINTS, Endpoint
 from claude_assets.organizations import KEY_KINDS, Organization
 
@@ -249,6 +251,7 @@ def _short(exc: ClaudeAssetsError) -> str:
         (WrongKeyKindError, "the wrong kind of key (not sent)"),
         (MissingKeyError, "the key is malformed (not sent)"),
         (InsecureBaseUrlError, "base URL refused: keys go over https only (not sent)"),
+        (HostNotAllowedError, "base URL refused: host not allowed (not sent)"),
         (PermissionDeniedError, f"the key lacks the scope this API needs (HTTP {status})"),
         (KeyRejectedError, f"the key is rejected (HTTP {status})" + (
             ", or Access is off, or not a Claude Enterprise organization" if status == 404 else "")),
@@ -264,7 +267,7 @@ def _short(exc: ClaudeAssetsError) -> str:
 def run_check(organizations: list[Organization]) -> int:
     """`claude-assets check`: print the report; exit status 1 on any failure."""
     report = check({org: from_environment(org) for org in organizations})
-    print(report.text())
+    print(redact(report.text()))
     return 1 if report.failed else 0
 
 
@@ -276,11 +279,11 @@ def build_connection_check_job(organizations: list[Organization]) -> dg.JobDefin
            description="Asks each API one small question per organization and key; fails with what to fix.")
     def check_connections(context):
         report = check({org: from_resources(context.resources, org) for org in organizations})
-        for line in report.table().splitlines():
+        for line in redact(report.table()).splitlines():
             context.log.info(line)
         if report.failed:
-            raise dg.Failure(description=report.text(), metadata={"requests": report.requests})
-        return dg.Output(None, metadata={"report": dg.MetadataValue.md(f"```\n{report.table()}\n```"),
+            raise dg.Failure(description=redact(report.text()), metadata={"requests": report.requests})
+        return dg.Output(None, metadata={"report": dg.MetadataValue.md(f"```\n{redact(report.table())}\n```"),
                                          "requests": report.requests})
 
     @dg.job(name="connection_check", description="claude-assets check: does each key reach its API, and what may it "

@@ -3,6 +3,10 @@
 Each organization (organizations.py) has its own four. Keys come from `EnvVar`s, so the Dagster
 UI shows the variable's name and never its value. A key that is not set at all is left empty here, so the asset that needs it fails with our own message
 (which variable, which key, where to create it) and assets that do not need it still run.
+
+Where a key is sent and which variable it is read from are deployment settings: a run's config (the launchpad,
+`dg launch --config-json`) that sets them is refused before any request, so whoever may launch a run cannot
+send a key, or any other variable's value, to a host of their choice.
 """
 
 from __future__ import annotations
@@ -15,9 +19,12 @@ from pydantic import Field, PrivateAttr
 
 from claude_assets.alerts import Notifier
 from claude_assets.client import DEFAULT_BASE_URL, ApiClient, ApiKey, KeyKind
+from claude_assets.client.errors import RunConfigOverrideError
 from claude_assets.client.http import DEADLINE_S, MAX_ANSWER_MB
 from claude_assets.lake import Lake
 from claude_assets.organizations import DEFAULT, Organization
+
+DEPLOYMENT_FIELDS = ("api_key", "base_url", "key_env_var", "organization")  # never from a run's config
 
 
 class _AnthropicApi(dg.ConfigurableResource):
@@ -56,6 +63,21 @@ class _AnthropicApi(dg.ConfigurableResource):
                 max_answer_mb=self.max_answer_mb,
             )
         return self._client
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Refuse a run whose config sets the host or a key's source of any API resource, before any step asks."""
+        run = context.run
+        resources = (run.run_config or {}).get("resources") if run is not None else None
+        for name, entry in (resources or {}).items():
+            config = entry.get("config") if isinstance(entry, dict) else None
+            field = next((f for f in DEPLOYMENT_FIELDS if isinstance(config, dict) and f in config), None)
+            if field:
+                raise RunConfigOverrideError(
+                    f"This run's config sets `{field}` of the resource {name}: a run's config may not set the API host "
+                    "or where a key comes from. Set the host with ANTHROPIC_BASE_URL (or base_url in the organizations "
+                    "file) and the keys in ANTHROPIC_ADMIN_API_KEY / ANTHROPIC_ANALYTICS_API_KEY (or the organization's "
+                    "*_api_key_env), then launch again without it."
+                )
 
     def teardown_after_execution(self, context) -> None:
         if self._client is not None:
@@ -97,8 +119,12 @@ def _env(name: str):
 
 def organization_resources(org: Organization) -> dict:
     """One organization's resources, under its resource keys (`lake`, or `acme_lake` when there are several)."""
+    # ANTHROPIC_BASE_URL as an `EnvVar` too: credentials in it must not show in the UI or the stored job snapshot
+    from_env = org.base_url == os.environ.get("ANTHROPIC_BASE_URL")
+
     def api(resource: type[_AnthropicApi], kind: str) -> _AnthropicApi:
-        return resource(api_key=_env(org.key_env(kind)), key_env_var=org.key_env(kind), base_url=org.base_url,
+        return resource(api_key=_env(org.key_env(kind)), key_env_var=org.key_env(kind),
+                        base_url=dg.EnvVar("ANTHROPIC_BASE_URL") if from_env else org.base_url,
                         organization=org.name, requests_per_minute=org.requests_per_minute(kind))
 
     return {

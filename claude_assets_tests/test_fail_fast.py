@@ -37,7 +37,8 @@ def closed_port() -> int:
     (f"http://127.0.0.1:{closed_port()}", "the connection was refused"),
     ("https://claude-assets-check.invalid", "cannot be found: DNS answered"),  # .invalid never resolves (RFC 2606)
 ], ids=["closed port", "unknown host"])
-def test_an_unreachable_host_fails_after_one_attempt_naming_ANTHROPIC_BASE_URL(base_url, says):
+def test_an_unreachable_host_fails_after_one_attempt_naming_ANTHROPIC_BASE_URL(base_url, says, monkeypatch):
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", base_url)  # a host the deployment names, so a key may go there
     sleeps, stats = Sleeps(), RequestStats()
     client = ApiClient(ApiKey("sk-ant-admin01-anything", KeyKind.ADMIN), base_url, requests_per_minute=None,
                        sleep=sleeps)

@@ -1,12 +1,15 @@
 """Exceptions whose messages say what happened and what to do next.
 
 Every message is written for the person reading a failed Dagster run: the cause first, then the
-fix. None of them ever contains an API key (the client never passes one in).
+fix. None of them ever contains an API key: the client never passes one in, and every message (and every
+piece of an answer an error keeps) passes `redact`, should the answer quoted in it echo one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+
+from claude_assets.client.redact import redact
 
 ANALYTICS_KEY_CHECKS = (
     "Check, in order:\n"
@@ -29,7 +32,10 @@ ADMIN_KEY_CHECKS = (
 
 
 class ClaudeAssetsError(Exception):
-    """Base class: anything this project raises on purpose."""
+    """Base class: anything this project raises on purpose. Its message is redacted here, once for all."""
+
+    def __init__(self, *args):
+        super().__init__(*(redact(arg) if isinstance(arg, str) else arg for arg in args))
 
 
 class ConfigurationError(ClaudeAssetsError):
@@ -46,6 +52,14 @@ class WrongKeyKindError(ConfigurationError):
 
 class InsecureBaseUrlError(ConfigurationError):
     pass
+
+
+class HostNotAllowedError(ConfigurationError):
+    """The base URL names a host no deployment setting names: the key is not sent there."""
+
+
+class RunConfigOverrideError(ConfigurationError):
+    """A run's config sets an API resource's host or the source of its key."""
 
 
 class LakeNotWritableError(ConfigurationError):
@@ -66,8 +80,8 @@ class ApiError(ClaudeAssetsError):
     ):
         super().__init__(message)
         self.status = status
-        self.error_type = error_type
-        self.request_id = request_id
+        self.error_type = redact(error_type) if error_type else error_type  # read from the answer, as is the id
+        self.request_id = redact(request_id) if request_id else request_id
         self.path = path
 
 
@@ -86,7 +100,7 @@ class DayNotAvailableError(ApiError):
         super().__init__(message, **kw)
         self.day = day
         self.latest_available = latest_available
-        self.reason = reason  # one line for the run log: what the API said, and the newest day if known
+        self.reason = redact(reason)  # one line for the run log: what the API said, and the newest day if known
 
 
 class InvalidRequestError(ApiError):

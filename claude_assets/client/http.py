@@ -12,7 +12,6 @@ import datetime as dt
 import email.utils
 import enum
 import hashlib
-import ipaddress
 import json
 import logging
 import os
@@ -44,8 +43,10 @@ from claude_assets.client.errors import (
     TransportError,
     UnreachableHostError,
 )
+from claude_assets.client.hosts import check_host, is_loopback
 from claude_assets.client.keys import ApiKey, KeyKind
 from claude_assets.client.ratelimit import RateLimiter, shared_limiter
+from claude_assets.client.redact import redact
 
 log = logging.getLogger(__name__)
 
@@ -101,22 +102,13 @@ def check_base_url(base_url: str) -> str:
     parts = urlsplit(base_url)
     if parts.scheme == "https" and parts.hostname:
         return base_url.rstrip("/")
-    if parts.scheme == "http" and parts.hostname and _is_loopback(parts.hostname):
+    if parts.scheme == "http" and parts.hostname and is_loopback(parts.hostname):
         return base_url.rstrip("/")
     raise InsecureBaseUrlError(
         f"Refusing base URL {parts.scheme}://{parts.hostname or ''}: keys are only sent over https, or over "
         "plain http to this machine (127.0.0.1, ::1, localhost, as the emulator uses). Set "
         "ANTHROPIC_BASE_URL to an https:// address."
     )
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 class ApiClient:
@@ -139,7 +131,7 @@ class ApiClient:
         sleep: Callable[[float], None] = time.sleep,
     ):
         self.key = key
-        self.base_url = check_base_url(base_url)
+        self.base_url = check_host(check_base_url(base_url))
         self.limiter = limiter or shared_limiter(
             self.base_url, key.kind.value, organization or key.fingerprint, requests_per_minute
         )
@@ -164,7 +156,7 @@ class ApiClient:
         )
 
     def __repr__(self) -> str:
-        return f"ApiClient(base_url={self.base_url!r}, key={self.key!r})"
+        return f"ApiClient(base_url={redact(self.base_url)!r}, key={self.key!r})"
 
     def close(self) -> None:
         self._http.close()
@@ -315,7 +307,7 @@ class ApiClient:
     def _not_json(self, response: httpx.Response, path: str) -> str:
         """What came back (its type, size, first bytes and request-id: no other header) and where to look."""
         content_type = response.headers.get("content-type") or "no content-type"
-        shown = _printable(response.content, hide=self.key.reveal())[:SHOWN_CHARS]
+        shown = _printable(response.content)[:SHOWN_CHARS]
         body = f"begins {shown!r}" if shown else "is empty"
         request_id = response.headers.get("request-id")
         if request_id:
@@ -510,10 +502,10 @@ def _unreachable(exc: Exception) -> tuple[str, str] | None:
     return None
 
 
-def _printable(data: bytes, hide: str) -> str:
-    """A foreign body as one line of text that is safe to log: no control characters, and never `hide` (the
-    key), should a proxy's page echo the request it refused."""
-    text = " ".join(data.decode("utf-8", "replace").replace(hide, "[the key]").split())
+def _printable(data: bytes) -> str:
+    """A foreign body as one line of text that is safe to log: no control characters, and redacted, should a
+    proxy's page echo the request it refused."""
+    text = " ".join(redact(data.decode("utf-8", "replace")).split())
     return "".join(c if c.isprintable() else "?" for c in text)
 
 
@@ -581,7 +573,7 @@ def _error_fields(response: httpx.Response) -> tuple[str | None, str, str | None
         error = body.get("error") or {}
         return error.get("type"), str(error.get("message") or "").strip(), body.get("request_id") or request_id
     except (json.JSONDecodeError, UnicodeDecodeError, AttributeError, RecursionError):
-        return None, response.text[:300].strip(), request_id
+        return None, redact(response.text)[:300].strip(), request_id  # whole keys hidden before the cut
 
 
 def _requested_day(params: Mapping[str, Any]) -> dt.date | None:

@@ -1,7 +1,8 @@
 """API keys as values that cannot leak by accident.
 
 An `ApiKey` prints as its kind and a short hash, never its text: it is safe in reprs, logs,
-exception messages and Dagster metadata. Only the HTTP client calls `reveal()`.
+exception messages and Dagster metadata. Only the HTTP client calls `reveal()`. Every key made into an
+`ApiKey` is also remembered by `redact`, so an answer that echoes it never shows it.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import enum
 import hashlib
 
 from claude_assets.client.errors import MissingKeyError, WrongKeyKindError
+from claude_assets.client.redact import remember_key
 
 ADMIN_KEY_PREFIX = "sk-ant-admin01-"
 
@@ -54,10 +56,11 @@ class ApiKey:
     def __init__(self, raw: str | None, kind: KeyKind, env_var: str | None = None):
         env_var = env_var or kind.env_var
         value = (raw or "").strip().strip("'\"").strip()
+        remember_key(value)
         if not value:
             raise MissingKeyError(
                 f"No key is set for {kind.api_name}. Set {env_var} in the environment of the Dagster "
-                "code location (or in the resource config) and run again."
+                "code location and run again."
             )
         if any(ch.isspace() for ch in value):
             raise MissingKeyError(

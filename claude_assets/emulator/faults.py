@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from .drift import Drift
 
 FAIL_STATUSES = (500, 503, 504, 529)
+ECHO_STATUSES = (400, 401, 403, 500)
 # What a captive portal or a corporate proxy answers in the API's place: a complete 200, not JSON.
 PORTAL_PAGE = (
     "<!DOCTYPE html>\n<html><head><title>Sign in to the network</title></head>\n"
@@ -25,7 +26,8 @@ PORTAL_PAGE = (
 @dataclass(frozen=True)
 class Fault:
     """What to do to one request. `kind`: fail, rate_limit, cut_off, drop, expire_cursor, non_json
-    (a 200 with `body` as `content_type`, and no request-id: something other than the API answered).
+    (a 200 with `body` as `content_type`, and no request-id: something other than the API answered),
+    echo_key (an error `status` whose message repeats the request's x-api-key, as some proxies do).
     `delay` (seconds) is applied first, whatever the kind (kind None = only slow)."""
 
     kind: str | None
@@ -50,6 +52,7 @@ class Faults:
             self._rate_limit: list[int] = []
             self._cut_off = 0
             self._non_json: list[tuple[str, str]] = []
+            self._echo_key: list[int] = []
             self._drop = 0
             self._slow: list[float] = []
             self._expire = 0
@@ -78,6 +81,14 @@ class Faults:
         header when `content_type` is empty)."""
         with self._lock:
             self._non_json += [(body, content_type)] * count
+
+    def echo_key_next(self, count: int, status: int = 401) -> None:
+        """Answer the next `count` requests with error `status`, its message quoting the request's x-api-key
+        verbatim; a 400 also says the day is not available, so a client takes it for an unavailable day."""
+        if status not in ECHO_STATUSES:
+            raise ValueError(f"status must be one of {ECHO_STATUSES}")
+        with self._lock:
+            self._echo_key += [status] * count
 
     def drop_next(self, count: int) -> None:
         with self._lock:
@@ -116,6 +127,8 @@ class Faults:
                 return Fault("non_json", status=200, delay=delay, body=body, content_type=content_type)
             if self._fail:
                 return Fault("fail", status=self._fail.pop(0), delay=delay)
+            if self._echo_key:
+                return Fault("echo_key", status=self._echo_key.pop(0), delay=delay)
             if self._rate_limit:
                 return Fault("rate_limit", status=429, retry_after=self._rate_limit.pop(0), delay=delay)
             if has_cursor and self._expire:
@@ -143,6 +156,7 @@ class Faults:
         actions = {
             "fail_next": self.fail_next, "rate_limit_next": self.rate_limit_next,
             "cut_off_next": self.cut_off_next, "non_json_next": self.non_json_next, "drop_next": self.drop_next,
+            "echo_key_next": self.echo_key_next,
             "slow_next": self.slow_next, "expire_cursors_next": self.expire_cursors_next,
             "error_rate": self.error_rate, "drift_next": self.drift_next,
         }

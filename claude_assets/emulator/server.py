@@ -10,6 +10,7 @@ spends the rate budget of its key's kind (Admin or Enterprise Analytics). Contro
   GET  /_emulator/stats            counters (see `Stats.snapshot`)
   POST /_emulator/faults           arm switches, e.g. {"fail_next": {"count": 2, "status": 503}} or
                                    {"non_json_next": {"count": 1, "body": "", "content_type": "text/plain"}}
+                                   or {"echo_key_next": {"count": 1, "status": 403}}
   POST /_emulator/reset            disarm faults, zero stats, refill rate budgets
   POST /_emulator/clock            {"now": "2026-03-10T12:00:00Z"} freezes the data clock there
 """
@@ -190,6 +191,12 @@ def _bad_key_message(kind: str, wanted: str) -> str:
     return f"Invalid x-api-key. This endpoint needs {wanted}."
 
 
+def _echoed(status: int, key: str | None) -> str:
+    """What a proxy that repeats the request it refused says; a 400 also reads as an unavailable day."""
+    said = f"Request refused by the gateway (x-api-key: {key or 'none'})."
+    return f"{said} The requested date is not available yet." if status == 400 else said
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -284,6 +291,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send_error(ApiError(429, DEFAULT_MESSAGES[429], headers), request_id)
         if fault and fault.kind == "fail":
             return self._send_error(ApiError(fault.status, DEFAULT_MESSAGES[fault.status]), request_id)
+        if fault and fault.kind == "echo_key":
+            return self._send_error(ApiError(fault.status, _echoed(fault.status, self.headers.get("x-api-key"))), request_id)
         if fault and fault.kind == "non_json":
             return self._send_payload(fault.status, fault.body.encode(), fault.content_type, None)
         try:
