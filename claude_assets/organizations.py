@@ -11,6 +11,7 @@ and its assets are prefixed with its name (`acme/claude_code_usage`), its resour
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 from dataclasses import dataclass
 from typing import Optional
@@ -19,6 +20,7 @@ import dagster as dg
 import yaml
 
 from claude_assets.client import DEFAULT_BASE_URL, KeyKind
+from claude_assets.client.redact import watch_variables
 from claude_assets.telemetry.metrics import DEFAULT_IDENTITY_ATTRIBUTES
 
 CONFIG_ENV_VAR = "CLAUDE_ASSETS_ORGANIZATIONS"
@@ -55,6 +57,7 @@ class Organization:
     telemetry_organization_id: Optional[str] = None  # keep only this organization.id's telemetry (default: all)
 
     def __post_init__(self) -> None:
+        watch_variables(self.admin_key_env, self.analytics_key_env)  # their values are redacted wherever they appear
         if self.usage_cost_key not in (None, *KEY_KINDS):
             raise OrganizationsConfigError(
                 f"Organization {self.name!r}: the Usage and Cost Analytics key is {self.usage_cost_key!r} "
@@ -163,12 +166,23 @@ def parse(text: str, source: str = "the organizations file") -> list[Organizatio
 
 
 def _no_shared_lake(organizations: list[Organization], source: str) -> None:
-    lakes = [o.data_dir.rstrip("/") for o in organizations]
+    lakes = [_location(o.data_dir) for o in organizations]
     for org, lake in zip(organizations, lakes):
         for other, other_lake in zip(organizations, lakes):
-            if org is not other and (lake == other_lake or lake.startswith(other_lake + "/")):
+            if org is not other and (lake == other_lake or lake.startswith(other_lake.rstrip("/") + "/")):
                 raise OrganizationsConfigError(
-                    f"{source}: {org.name} and {other.name} would share the lake {other_lake}; give each its own data_dir.")
+                    f"{source}: {org.name} ({org.data_dir}) and {other.name} ({other.data_dir}) would share the lake "
+                    f"{other_lake}; give each its own data_dir.")
+
+
+def _location(data_dir: str) -> str:
+    """One spelling per place: `x/shared`, `x/./shared/` and `x//shared` are one folder, as are the same for a URL."""
+    if "://" not in data_dir:
+        return os.path.normpath(os.path.abspath(os.path.expanduser(data_dir)))
+    scheme, rest = data_dir.split("://", 1)
+    where, _, path = rest.partition("/")
+    path = posixpath.normpath("/" + path).lstrip("/")
+    return f"{scheme.lower()}://{where}" + (f"/{path}" if path not in ("", ".") else "")
 
 
 def named(names: Optional[list[str]]) -> list[Organization]:

@@ -140,3 +140,19 @@ def test_a_wrong_organizations_file_says_what_to_change(text, says):
     with pytest.raises(OrganizationsConfigError, match=None) as error:
         parse(text, "organizations.yaml")
     assert says in str(error.value) and "organizations.yaml" in str(error.value)
+
+
+@pytest.mark.parametrize("first, second", [
+    ("{tmp}/x/shared", "{tmp}/x/./shared/"), ("{tmp}/x//shared", "{tmp}/y/../x/shared"),
+    ("{tmp}/x/shared", "{tmp}/x/./shared//b"), ("s3://lake/x/shared", "s3://lake/x/./shared/"),
+    ("s3://lake//x/shared/", "s3://lake/x/shared/b"),
+])
+def test_two_spellings_of_one_lake_are_refused_as_shared(first, second, tmp_path):
+    text = f"organizations:\n  a:\n    data_dir: {first}\n  b:\n    data_dir: {second}\n".replace("{tmp}", str(tmp_path))
+    with pytest.raises(OrganizationsConfigError, match="would share the lake"):
+        parse(text, "organizations.yaml")
+
+
+def test_lakes_side_by_side_are_not_shared(tmp_path):
+    text = f"organizations:\n  a:\n    data_dir: {tmp_path}/x/shared\n  b:\n    data_dir: {tmp_path}/x/./shared2/\n"
+    assert [o.name for o in parse(text, "organizations.yaml")] == ["a", "b"]
