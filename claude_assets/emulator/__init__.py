@@ -46,7 +46,9 @@ Fault switches (`faults.Faults`) arm the next N API requests, from a test
 `slow_next`, `expire_cursors_next` (410), and `non_json_next(count, body=..., content_type=
 "text/html")`: a complete 200 that is not JSON and has no request-id, as a proxy or captive portal
 answers in the API's place (default a sign-in page; `body=""` and `content_type=""` for an empty
-answer with no content type).
+answer with no content type); `echo_key_next(count, status=401)` answers 400, 401, 403 or 500 with a
+message repeating the request's x-api-key verbatim, as some proxies do (a 400 also reads as an
+unavailable day).
 
 `telemetry.write_telemetry(org, out_dir, start, end, ...)` writes the OTLP/JSON lines files the
 organization's Claude Code clients would have exported through a Collector's file exporter,
