@@ -64,7 +64,10 @@ def selected_calendars(select: list[str] | None) -> dict[str, calendars.Calendar
 
 
 def fitted(start: dt.date, end: dt.date, select: list[str] | None, *, served: bool) -> calendars.Fitted:
-    """[start, end] fitted to the selected assets' calendars today (see `calendars.fit`)."""
+    """[start, end] fitted to the selected assets' calendars today (see `calendars.fit`); a reversed range is
+    refused, as `backfill` and `rebuild` would otherwise have nothing to do and say so obscurely."""
+    if end < start:
+        raise BackfillError(f"--to {end} is before --from {start}; write them the other way round.")
     today = dt.datetime.now(dt.timezone.utc).date()
     return calendars.fit(start, end, selected_calendars(select), today, served=served)
 
@@ -145,8 +148,6 @@ def run_backfill(
     poll_s: float = 5.0,
     say: Callable[[str], None] = print,
 ) -> int:
-    if end < start:
-        raise BackfillError(f"--to {end} is before --from {start}.")
     fit = fitted(start, end, select, served=True)
     if fit.outside:
         raise BackfillError("\n".join(fit.notes))

@@ -73,6 +73,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     status.set_defaults(run=_run_status)
 
+    free_run = commands.add_parser(
+        "free-run", help="fail a stuck run whose process is gone and free its pool slots (`status` lists them)"
+    )
+    free_run.add_argument("run_id", help="the run's id, as `status` prints it")
+    free_run.set_defaults(run=_run_free)
+
     sql = commands.add_parser(
         "sql", help="query the lake with DuckDB: a view per asset, a shell, -c for one statement, --export for BI tools"
     )
@@ -158,6 +164,12 @@ def _run_status(args: argparse.Namespace) -> int:
     from claude_assets.status import run_status
 
     return run_status()
+
+
+def _run_free(args: argparse.Namespace) -> int:
+    from claude_assets.status import run_free
+
+    return run_free(args.run_id)
 
 
 def _run_sql(args: argparse.Namespace) -> int:

@@ -19,6 +19,7 @@ from claude_assets.freshness import lag_checks, with_freshness
 from claude_assets.incidents import incident_checks
 from claude_assets.resources import resources_from_env
 from claude_assets.sensors import sensors
+from claude_assets.workers import recorded_multiprocess_executor
 
 # Steps that call the same API for the same organization share one rate budget, so a run executes
 # at most one of them at a time, while other APIs and organizations overlap. Across runs, the
@@ -26,7 +27,7 @@ from claude_assets.sensors import sensors
 # The sources whose days are revised for a month: re-fetched daily until settled (if any organization syncs them).
 PROVISIONAL_GROUPS = ("usage_cost_analytics", "enterprise_usage_cost", "admin_usage_cost")
 
-executor = dg.multiprocess_executor.configured(
+executor = recorded_multiprocess_executor.configured(
     {"tag_concurrency_limits": [{"key": API_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1}]}
 )
 

@@ -3,16 +3,23 @@
 Dagster creates an instance's SQLite storage when a process first opens it. Two processes opening a new
 DAGSTER_HOME at the same moment (two first `dg launch`, or the webserver and daemon of `dagster dev`)
 both create its tables and stamp its schema version, which can leave it unusable for good
-("alembic_version has more than one head"). `claude-assets demo` and `claude-assets ui` call `prepare`
-first; the README's walkthrough runs `python -m claude_assets.instance` right after creating DAGSTER_HOME,
-which also gives the instance the project's dagster.yaml (`configure`).
+("alembic_version has more than one head"). `prepare` creates the storage under an exclusive lock on a file
+in DAGSTER_HOME, so whichever process comes first creates it and the others wait, then only open it. Every
+`claude-assets` command that uses the instance (`launch`, `rebuild`, `status`, `free-run`, `demo`, `ui`)
+prepares it first; for plain `dg launch`, `dagster dev` or the daemon, the README's walkthrough runs
+`python -m claude_assets.instance` once right after creating DAGSTER_HOME, which also gives the instance the
+project's dagster.yaml (`configure`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import logging
 import os
 import sys
 from pathlib import Path
+from typing import Iterator
 
 import yaml
 from dagster import DagsterInstance
@@ -21,6 +28,16 @@ DEPLOY_YAML = Path(__file__).resolve().parents[1] / "deploy" / "dagster.yaml"
 # A run in a terminal prints what the assets say (progress, unavailable days, our failures) and Dagster's
 # warnings and errors, not its ~25 DEBUG lines per run; Dagster's events are still all recorded.
 QUIET = {"python_logs": {"python_log_level": "INFO"}, "telemetry": {"enabled": False}}
+LOCK_FILE = ".claude_assets.lock"
+
+
+@contextlib.contextmanager
+def _locked(home: Path) -> Iterator[None]:
+    """`home`, created, while this process alone holds the lock on its LOCK_FILE (released at exit or death)."""
+    home.mkdir(parents=True, exist_ok=True)
+    with open(home / LOCK_FILE, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def configure(home: Path, *, in_process: bool = False) -> None:
@@ -31,20 +48,36 @@ def configure(home: Path, *, in_process: bool = False) -> None:
     instance = home / "dagster.yaml"
     if instance.exists():
         return
-    home.mkdir(parents=True, exist_ok=True)
-    if in_process:
-        instance.write_text("# Quiet runs (claude_assets/instance.py).\n" + yaml.safe_dump(QUIET))
-        return
-    settings = yaml.safe_load(DEPLOY_YAML.read_text()) if DEPLOY_YAML.exists() else {}
-    settings = {key: value for key, value in settings.items() if key != "storage"} | QUIET
-    instance.write_text("# deploy/dagster.yaml on this folder's SQLite storage, with quiet runs "
-                        "(claude_assets/instance.py).\n" + yaml.safe_dump(settings, sort_keys=False))
+    with _locked(home):
+        if instance.exists():
+            return
+        if in_process:
+            instance.write_text("# Quiet runs (claude_assets/instance.py).\n" + yaml.safe_dump(QUIET))
+            return
+        settings = yaml.safe_load(DEPLOY_YAML.read_text()) if DEPLOY_YAML.exists() else {}
+        settings = {key: value for key, value in settings.items() if key != "storage"} | QUIET
+        instance.write_text("# deploy/dagster.yaml on this folder's SQLite storage, with quiet runs "
+                            "(claude_assets/instance.py).\n" + yaml.safe_dump(settings, sort_keys=False))
 
 
 def prepare(home: Path) -> None:
-    """Create `home` and its storage, from this one process; an instance that has them is only opened."""
-    home.mkdir(parents=True, exist_ok=True)
-    DagsterInstance.from_config(str(home)).dispose()
+    """Create `home` and its storage, one process at a time; an instance that has them is only opened. Dagster's
+    warnings (a DAGSTER_HOME without dagster.yaml) are left to the command that opens it next, said once."""
+    dagster_log = logging.getLogger("dagster")
+    level = dagster_log.level
+    dagster_log.setLevel(logging.ERROR)
+    try:
+        with _locked(home):
+            DagsterInstance.from_config(str(home)).dispose()
+    finally:
+        dagster_log.setLevel(level)
+
+
+def prepare_from_env() -> None:
+    """`prepare` the instance at DAGSTER_HOME, before a command opens it (without one, Dagster uses a
+    temporary instance of its own)."""
+    if os.environ.get("DAGSTER_HOME"):
+        prepare(Path(os.environ["DAGSTER_HOME"]))
 
 
 if __name__ == "__main__":

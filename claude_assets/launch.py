@@ -4,6 +4,8 @@ It takes `dg launch`'s options (`--assets`, `--partition` or `--partition-range`
 adds `-m claude_assets.definitions`. Dagster answers a day outside an asset's calendar (the future, today
 for engagement, before 2026-01-01 for Enterprise) with a 50-line DagsterUnknownPartitionError that gives
 neither the range nor the reason; this says both in one line per calendar and exits 2, before Dagster starts.
+A reversed `--partition-range`, which Dagster runs as a run that does nothing, is refused the same way. A new
+instance's storage is created first, once (instance.py), so two first launches at once cannot break it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import shutil
 import sys
 
 from claude_assets import calendars
+from claude_assets.instance import prepare_from_env
 
 MODULE = "claude_assets.definitions"
 
@@ -55,12 +58,17 @@ def main(argv: list[str]) -> int:
         start, end = (dt.date.fromisoformat(day) for day in days)
     except (TypeError, ValueError):  # no day, or not a date: Dagster's own answer says what it expects
         start = end = None
+    if start is not None and end < start:
+        print(f"claude-assets launch: --partition-range {known.partition_range} ends before it starts; "
+              f"write it as {end}...{start}.", file=sys.stderr)
+        return 2
     if start is not None:
         today = dt.datetime.now(dt.timezone.utc).date()
         lines = outside(known.assets.split(","), start, end, today)
         if lines:
             print("\n".join(f"claude-assets launch: {line}" for line in lines), file=sys.stderr)
             return 2
+    prepare_from_env()
     os.execv(command("dg"), [command("dg"), "launch", "-m", MODULE, *argv])
 
 

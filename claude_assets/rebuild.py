@@ -15,6 +15,7 @@ from typing import Sequence
 
 from claude_assets.assets.raw import lake_history
 from claude_assets.endpoints import ENDPOINTS, RAW_ASSETS
+from claude_assets.instance import prepare_from_env
 from claude_assets.launch import MODULE, command
 from claude_assets.organizations import DEFAULT, Organization
 
@@ -52,7 +53,9 @@ def commands(start: dt.date, end: dt.date, select: list[str] | None,
 def run_rebuild(start: dt.date, end: dt.date, select: list[str] | None,
                 orgs: Sequence[Organization] = (DEFAULT,)) -> int:
     failed = []
-    for argv in commands(start, end, select, orgs):
+    found = commands(start, end, select, orgs)
+    prepare_from_env()  # before the runs: one per endpoint, so a new instance is created once, not by each
+    for argv in found:
         selected = argv[argv.index("--assets") + 1]
         print(f"Rebuilding {selected} for {argv[argv.index('--partition-range') + 1]} from the kept answers",
               flush=True)

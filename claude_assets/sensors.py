@@ -20,7 +20,7 @@ from dagster._core.events import DagsterEventType
 from dagster._utils.error import SerializableErrorInfo
 
 from claude_assets.alerts import Alert, Notifier
-from claude_assets import incidents
+from claude_assets import incidents, workers
 
 ALERT_TAG = "claude_assets/alert"  # on a failed run: "delivered" or "undelivered" (retried by watch_sensor)
 DEADLINE_CHECK = "partition_lag"
@@ -225,4 +225,19 @@ def watch_sensor(context: dg.SensorEvaluationContext, notifier: Notifier):
                          f"(each asset's {incidents.INCIDENT_CHECK} check, or claude-assets status)")
 
 
-sensors = [failure_alert_sensor, watch_sensor]
+@dg.sensor(
+    name="claude_assets_dead_runs",
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=30,
+    description="Fails a run whose process is gone (kill -9, a stopped container) and frees its pool slots.",
+)
+def dead_run_sensor(context: dg.SensorEvaluationContext):
+    """Run monitoring checks only the runs a run launcher started; this also checks runs started from a shell,
+    whose process the executor recorded (workers.py), so a killed one gives its API's pool slot back."""
+    failed = workers.fail_dead_runs(context.instance)
+    for run_id in failed:
+        context.log.warning(f"run {run_id}: its process is gone; marked failed and its pool slots freed")
+    return dg.SkipReason(f"launches no runs; failed {len(failed)} run(s) whose process is gone")
+
+
+sensors = [failure_alert_sensor, watch_sensor, dead_run_sensor]

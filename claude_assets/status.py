@@ -4,10 +4,12 @@ Per asset: the newest day in the lake as Dagster recorded it, the newest day tha
 by now, the missing days its `partition_lag` check reports (never a day the API no longer serves,
 nor one older than the daily syncs' week), the freshness state the daemon last wrote, and the
 last failed run that targeted it. Then the open incidents, as the watch sensor last recorded them
-in each asset's `no_open_incident` check (what the UI shows), with what to do about each.
+in each asset's `no_open_incident` check (what the UI shows), with what to do about each. Last, the
+runs that may hold a pool slot nothing will free (workers.py), with the command that frees each.
 """
 
 import datetime as dt
+import sys
 
 import dagster as dg
 from dagster._core.storage.dagster_run import DagsterRunStatus, RunsFilter
@@ -15,7 +17,9 @@ from dagster._core.storage.dagster_run import DagsterRunStatus, RunsFilter
 from claude_assets import calendars
 from claude_assets.freshness import missing_days
 from claude_assets.incidents import open_incidents
+from claude_assets.instance import prepare_from_env
 from claude_assets.sensors import run_assets
+from claude_assets.workers import FREE_COMMAND, FreeRunError, free_run, stuck_runs
 
 FAILED_RUNS_SCANNED = 50
 
@@ -66,14 +70,38 @@ def print_incidents(incidents: list[dict]) -> None:
         print(f"  {'':<28} what to do: {row['what_to_do']}")
 
 
+def print_stuck(stuck: list[dict]) -> None:
+    if not stuck:
+        return
+    print(f"\nStuck runs ({len(stuck)}): each may hold its API's pool slot, so that API's other runs wait.")
+    for row in stuck:
+        print(f"  {row['run']}  {row['why']}")
+        print(f"  {'':<36}  free it: {FREE_COMMAND} {row['run']}")
+
+
 def run_status() -> int:
     from claude_assets.definitions import defs
 
     specs = sorted((s for s in defs.resolve_all_asset_specs() if s.partitions_def is not None),
                    key=lambda s: (s.group_name, s.key.to_user_string()))
+    prepare_from_env()
     with dg.DagsterInstance.get() as instance:
         rows = asset_status(instance, specs, dt.datetime.now(dt.timezone.utc))
         incidents = open_incidents(instance, [spec.key for spec in specs])
+        stuck = stuck_runs(instance, dt.datetime.now(dt.timezone.utc))
     print_status(rows)
     print_incidents(incidents)
-    return 1 if any(row["due"] in row["missing"] for row in rows) else 0
+    print_stuck(stuck)
+    return 1 if stuck or any(row["due"] in row["missing"] for row in rows) else 0
+
+
+def run_free(run_id: str) -> int:
+    """`claude-assets free-run`: fail a stuck run and free its pool slots (workers.free_run)."""
+    prepare_from_env()
+    with dg.DagsterInstance.get() as instance:
+        try:
+            print(free_run(instance, run_id))
+        except FreeRunError as exc:
+            print(f"claude-assets free-run: {exc}", file=sys.stderr)
+            return 2
+    return 0
