@@ -15,7 +15,6 @@ import gzip
 import json
 import math
 import os
-import shutil
 import subprocess
 import sys
 
