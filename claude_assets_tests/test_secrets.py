@@ -109,14 +109,21 @@ def test_claude_assets_launch_with_a_run_config_override_fails_and_sends_nothing
 
 def test_a_run_config_override_launched_through_the_webservers_graphql_fails_and_sends_nothing(
         emu, attacker, tmp_path):
-    with dagster_stack(tmp_path, emu, extra_env={"CANARY_SECRET": SECRET_CANARY}) as (url, _, lake):
+    """Launched as the launchpad does; ANTHROPIC_BASE_URL carries a password, which the UI must not show either."""
+    base_url = f"http://user:secretpw@127.0.0.1:{emu.port}"
+    with dagster_stack(tmp_path, emu, extra_env={"CANARY_SECRET": SECRET_CANARY, "ANTHROPIC_BASE_URL": base_url}) as (
+            url, _, lake):
+        shown = _graphql(url, RESOURCE, {"name": "analytics_api"})["topLevelResourceDetailsOrError"]
         run_id = _launch_run(url, "enterprise_summaries", DAY, override(attacker))
         status = _wait_for_end(url, run_id, 240)
         said = _run_messages(url, run_id)
+    assert {"key": "base_url", "value": "ANTHROPIC_BASE_URL", "type": "ENV_VAR"} in shown["configuredValues"]
     assert status == "FAILURE"
     assert REFUSED in said and "`api_key` of the resource analytics_api" in said
     assert requests(emu, attacker) == 0
-    assert not leaks([said], [tmp_path])
+    assert not leaks([said, json.dumps(shown)], [tmp_path])
+    assert "secretpw" not in said + json.dumps(shown) and not [
+        path for path in tmp_path.rglob("*") if path.is_file() and b"secretpw" in path.read_bytes()]
 
 
 def test_a_host_no_setting_names_gets_no_key_and_one_line_saying_why(emu, tmp_path):
@@ -208,6 +215,13 @@ mutation Launch($params: ExecutionParams!) {
     ... on LaunchRunSuccess { run { runId } }
     ... on PythonError { message }
     ... on RunConfigValidationInvalid { errors { message } }
+  }
+}"""
+RESOURCE = """
+query Resource($name: String!) {
+  topLevelResourceDetailsOrError(resourceSelector: {repositoryLocationName: "claude_assets",
+                                                    repositoryName: "__repository__", resourceName: $name}) {
+    ... on ResourceDetails { configuredValues { key value type } }
   }
 }"""
 STATUS = "query Status($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }"
