@@ -20,7 +20,7 @@ import dagster as dg
 import yaml
 
 from claude_assets.client import DEFAULT_BASE_URL, KeyKind
-from claude_assets.client.redact import watch_variables
+from claude_assets.client.redact import redact, watch_variables
 from claude_assets.telemetry.metrics import DEFAULT_IDENTITY_ATTRIBUTES
 
 CONFIG_ENV_VAR = "CLAUDE_ASSETS_ORGANIZATIONS"
@@ -30,7 +30,11 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 
 class OrganizationsConfigError(ValueError):
-    """The organizations file cannot be used; the message says which entry and what to change."""
+    """The organizations file cannot be used; the message says which entry and what to change (redacted: it may
+    quote a data_dir or base_url with credentials in it)."""
+
+    def __init__(self, message: str):
+        super().__init__(redact(message))
 
 
 @dataclass(frozen=True)

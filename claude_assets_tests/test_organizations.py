@@ -145,12 +145,13 @@ def test_a_wrong_organizations_file_says_what_to_change(text, says):
 @pytest.mark.parametrize("first, second", [
     ("{tmp}/x/shared", "{tmp}/x/./shared/"), ("{tmp}/x//shared", "{tmp}/y/../x/shared"),
     ("{tmp}/x/shared", "{tmp}/x/./shared//b"), ("s3://lake/x/shared", "s3://lake/x/./shared/"),
-    ("s3://lake//x/shared/", "s3://lake/x/shared/b"),
+    ("s3://lake//x/shared/", "s3://lake/x/shared/b"), ("s3://user:secretpw@lake/x", "s3://user:secretpw@lake/./x"),
 ])
 def test_two_spellings_of_one_lake_are_refused_as_shared(first, second, tmp_path):
     text = f"organizations:\n  a:\n    data_dir: {first}\n  b:\n    data_dir: {second}\n".replace("{tmp}", str(tmp_path))
-    with pytest.raises(OrganizationsConfigError, match="would share the lake"):
+    with pytest.raises(OrganizationsConfigError, match="would share the lake") as error:
         parse(text, "organizations.yaml")
+    assert "secretpw" not in str(error.value), "credentials in a data_dir are not repeated"
 
 
 def test_lakes_side_by_side_are_not_shared(tmp_path):
