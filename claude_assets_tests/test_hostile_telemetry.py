@@ -225,6 +225,7 @@ def write_bomb(path, head: bytes, repeated: bytes, expands_to: int, tail: bytes)
         out.write(gzip.compress(tail, 9))
 
 
+@pytest.mark.slow
 def test_a_gzip_bomb_is_read_up_to_its_limit_and_named(tmp_path, collector):
     """1 GiB of export lines in a .gz of a megabyte, against a limit of 32 MiB: read to there, named, memory bounded."""
     lines, truth = collector
@@ -266,6 +267,7 @@ def test_the_spool_stops_at_its_limit_and_says_so(tmp_path, collector):
     assert got["peak_mb"] < MEMORY_LIMIT_MB, got["peak_mb"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("limit", [None, MIB], ids=["default limit", "low limit"])
 def test_one_huge_line_is_skipped_and_counted_without_being_held(tmp_path, collector, limit):
     """A line of 512 MiB (32 times the default limit, more than the memory allowed) in a .gz of under a megabyte,

@@ -95,6 +95,7 @@ def test_a_run_config_setting_a_host_or_a_keys_source_fails_before_any_request(
     assert not leaks([message, *(str(e) for e in result.all_events)], [tmp_path])
 
 
+@pytest.mark.subprocess
 def test_claude_assets_launch_with_a_run_config_override_fails_and_sends_nothing(emu, attacker, tmp_path):
     env = _env(tmp_path, ANTHROPIC_BASE_URL=emu.url, ANTHROPIC_ADMIN_API_KEY=ADMIN_CANARY,
                ANTHROPIC_ANALYTICS_API_KEY=ANALYTICS_CANARY, CANARY_SECRET=SECRET_CANARY)
@@ -107,6 +108,7 @@ def test_claude_assets_launch_with_a_run_config_override_fails_and_sends_nothing
     assert not leaks([ran.stdout, ran.stderr], [tmp_path])
 
 
+@pytest.mark.stack
 def test_a_run_config_override_launched_through_the_webservers_graphql_fails_and_sends_nothing(
         emu, attacker, tmp_path):
     """Launched as the launchpad does; ANTHROPIC_BASE_URL carries a password, which the UI must not show either."""
@@ -164,6 +166,7 @@ def _resources(emu: Emulator, lake: Path) -> dict:
             "lake": LakeResource(base_dir=str(lake))}
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("status", [400, 401, 403, 500])
 def test_a_key_echoed_in_an_error_body_reaches_no_output_log_lake_or_storage(status, emu, tmp_path, capfd):
     home, lake = tmp_path / "home", tmp_path / "lake"
@@ -192,6 +195,7 @@ def test_a_key_echoed_in_an_error_body_reaches_no_output_log_lake_or_storage(sta
     assert not leaks([checked.stdout, checked.stderr])
 
 
+@pytest.mark.subprocess
 def test_credentials_in_the_base_url_are_never_shown(tmp_path, monkeypatch):
     base_url = f"http://user:secretpw@127.0.0.1:{closed_port()}"
     with ApiClient(ApiKey(ADMIN_CANARY, KeyKind.ADMIN), base_url, requests_per_minute=None) as client:

@@ -52,6 +52,7 @@ def step_pid(home: str, run_id: str) -> int | None:
     return int(workers[0].dagster_event.event_specific_data.metadata["pid"].value) if workers else None
 
 
+@pytest.mark.stack
 def test_a_shell_run_killed_with_minus_9_gives_its_pool_slot_back_within_minutes(tmp_path):
     configure(tmp_path / "ui_home")  # deploy/dagster.yaml on SQLite: the run queue, one slot per API, run monitoring
     instance_yaml = (tmp_path / "ui_home" / "dagster.yaml").read_text()
@@ -98,6 +99,7 @@ def killed_mid_sync(tmp_path, emu, env: dict) -> tuple[str, subprocess.Popen]:
     return record.dagster_run.run_id, first
 
 
+@pytest.mark.stack
 def test_status_lists_a_killed_run_and_free_run_gives_its_slot_back(tmp_path):
     home = tmp_path / "dagster_home"
     configure(home)  # deploy/dagster.yaml on SQLite: one slot per API's pool
@@ -130,6 +132,7 @@ def test_status_lists_a_killed_run_and_free_run_gives_its_slot_back(tmp_path):
                 kill(orphan, str(home))
 
 
+@pytest.mark.subprocess
 def test_free_run_refuses_an_unknown_run(tmp_path):
     configure(tmp_path / "dagster_home")
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "dagster_home")}
@@ -140,6 +143,7 @@ def test_free_run_refuses_an_unknown_run(tmp_path):
                                    "`claude-assets status` lists stuck runs.")
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("verb", [
     ["launch", "--assets", "enterprise_summaries", "--partition-range", "2026-03-05...2026-03-01"],
     ["backfill", "--from", "2026-03-05", "--to", "2026-03-01"],
