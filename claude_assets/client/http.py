@@ -58,6 +58,9 @@ MAX_CURSOR_RESTARTS = 3
 MAX_PAGES = 1_000  # of a listing whose caller names no bound; a sync asks its endpoint's (`Endpoint.max_pages`)
 DEADLINE_S = 120.0  # one request whole: connect, headers and body
 MAX_ANSWER_MB = 50.0  # one answer, decoded; a page of 1,000 rows is a few MB
+# A host that held one answer open past its deadline tends to hold the next: three such attempts end the request,
+# whatever max_retries allows, so a trickling host keeps a run (and its API's one pool slot) minutes, not half an hour.
+DEADLINE_ATTEMPTS = 3
 SHOWN_CHARS = 120  # of a body that is not JSON, quoted in the error
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _LATEST = re.compile(r"(?:latest|newest|most recent)[^0-9]{0,40}?(\d{4}-\d{2}-\d{2})", re.IGNORECASE)
@@ -180,7 +183,7 @@ class ApiClient:
                          headers: Mapping[str, str] | None = None) -> tuple[dict, httpx.Headers]:
         """`get_json`, with the answer's headers too: the connection check reads the rate budget from them."""
         stats = stats if stats is not None else RequestStats()
-        attempt = 0
+        attempt = misses = 0
         while True:
             self.limiter.acquire()
             stats.requests += 1
@@ -191,9 +194,10 @@ class ApiClient:
                 unreachable = _unreachable(exc)
                 if unreachable:  # an answer, not a hiccup: waiting would only delay the same error
                     raise UnreachableHostError(self._unreachable_message(path, *unreachable)) from None
-                if attempt >= self.max_retries and isinstance(exc, _DeadlinePassed):
+                misses += isinstance(exc, _DeadlinePassed)
+                if misses and (attempt >= self.max_retries or misses >= DEADLINE_ATTEMPTS):
                     raise TransportError(
-                        f"GET {path} did not finish within {self.deadline_s:g} s, {attempt + 1} times: the API host "
+                        f"GET {path} did not finish within {self.deadline_s:g} s, {misses} times: the API host "
                         "answered too slowly or held the answer open. Check the network and ANTHROPIC_BASE_URL; on a "
                         "slow link raise deadline_s on the resource. Then run again: days already written are kept."
                     ) from None
