@@ -9,12 +9,15 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from claude_assets.instance import LOCK_FILE
 from claude_assets_tests.stack import BIN, REPO
 from claude_assets_tests.test_benchmarks import run_benchmark
 from claude_assets_tests.test_fresh_instance import STORAGE
 
 
+@pytest.mark.subprocess
 def test_the_first_runs_benchmark_runs_a_trial_and_the_instance_stays_usable(tmp_path):
     figures = run_benchmark(tmp_path, "first_runs.py", "--trials", "1")
     assert {k: v for k, v in figures.items() if k != "seconds"} == {
@@ -28,6 +31,7 @@ def waiting_for_a_lock(pid: int) -> bool:
                for line in Path("/proc/locks").read_text().splitlines())
 
 
+@pytest.mark.subprocess
 def test_setting_up_waits_for_whoever_holds_the_instance_lock(tmp_path):
     home = tmp_path / "dagster_home"
     home.mkdir()
