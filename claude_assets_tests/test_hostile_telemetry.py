@@ -189,7 +189,7 @@ def test_counts_that_add_up_past_64_bits_are_held_not_fatal(tmp_path, collector)
 
 # -- what a file may cost: measured in a process of its own ------------------------------------------------------
 READ = """
-import json, resource, sys
+import json, sys
 import dagster as dg
 from claude_assets.assets.telemetry import claude_code_events, claude_code_telemetry
 from claude_assets.resources import LakeResource, TelemetryResource
@@ -198,8 +198,9 @@ result = dg.materialize([claude_code_telemetry, claude_code_events], partition_k
                         resources={"telemetry": TelemetryResource(base_dir=otel), "lake": LakeResource(base_dir=lake)})
 read = {e.asset_key.path[-1]: {k: v.value for k, v in e.event_specific_data.asset_observation.metadata.items()}
         for e in result.all_events if e.event_type_value == "ASSET_OBSERVATION"}
-print(json.dumps({"success": result.success, "read": read,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so it would report the parent's (pytest's) peak
+hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(json.dumps({"success": result.success, "read": read, "peak_mb": int(hwm.split()[1]) / 1024}))
 """
 
 
