@@ -145,12 +145,18 @@ def answered_organization(endpoint: Endpoint, answer: dict) -> str | None:
         return answer["organization_id"]
     if not names_organization(endpoint):
         return None
-    for _, pages in _parts(answer):
-        for page in pages:
+    return next((said for said, _ in _organizations_named(endpoint, answer)), None)
+
+
+def _organizations_named(endpoint: Endpoint, answer: dict) -> Iterator[tuple[str, str]]:
+    """(organization, where) for each envelope and row of an answer's pages that names one."""
+    for grouping, pages in _parts(answer):
+        for number, page in enumerate(pages, 1):
+            where = f"page {number}" + (f" of grouping {grouping}" if grouping else "")
             for record in [page, *endpoint.records(page)]:
-                if isinstance(record, dict) and isinstance(record.get("organization_id"), str):
-                    return record["organization_id"]
-    return None
+                said = record.get("organization_id") if isinstance(record, dict) else None
+                if isinstance(said, str) and said:
+                    yield said, where
 
 
 def _learn(endpoint: Endpoint, client: ApiClient, answer: dict) -> str | None:
@@ -275,17 +281,11 @@ def _refuse_two_organizations(endpoint: Endpoint, answer: dict) -> None:
     """Stop before an answer whose pages (or groupings) name two organizations lands: one answer is one
     organization's days, as a lake is one organization's."""
     first = None
-    for grouping, pages in _parts(answer):
-        for number, page in enumerate(pages, 1):
-            where = f"page {number}" + (f" of grouping {grouping}" if grouping else "")
-            for record in [page, *endpoint.records(page)]:
-                said = record.get("organization_id") if isinstance(record, dict) else None
-                if not isinstance(said, str) or not said:
-                    continue
-                if first is None:
-                    first = (said, where)
-                elif said != first[0]:
-                    raise OrganizationChangedError(endpoint, answer, first, (said, where))
+    for said, where in _organizations_named(endpoint, answer):
+        if first is None:
+            first = (said, where)
+        elif said != first[0]:
+            raise OrganizationChangedError(endpoint, answer, first, (said, where))
 
 
 def _parts(answer: dict) -> list[tuple[str | None, list[dict]]]:
