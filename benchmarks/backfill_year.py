@@ -43,10 +43,10 @@ from pathlib import Path
 
 import httpx
 
-from claude_assets.client import ApiClient, ApiKey, KeyKind
-from claude_assets.endpoints import ENDPOINTS
-from claude_assets.lake import Lake
-from claude_assets.sync import sync_days
+from claude_assets.engine.client import ApiClient, ApiKey, KeyKind
+from claude_assets.engine.lake import Lake
+from claude_assets.engine.sync import sync_days
+from claude_assets.sources import ENDPOINTS
 
 BIN = Path(sys.executable).parent
 PER_PARTITION_ENDPOINTS = ("claude_code_report", "enterprise_user_usage")

@@ -1,6 +1,6 @@
 """Two first runs at once on a new Dagster instance, many times: how many instances are usable afterwards.
 
-Each trial makes a new DAGSTER_HOME holding only the project's dagster.yaml (as `claude_assets.instance`
+Each trial makes a new DAGSTER_HOME holding only the project's dagster.yaml (as `claude_assets.ops.instance`
 writes it: SQLite storage, the pools), starts two syncs of one day at the same moment against an emulator,
 then checks the instance: every SQLite storage file has a single alembic version row (two mean two processes
 created and stamped it: "alembic_version has more than one head"), and a third run succeeds. With
@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from claude_assets.emulator import Emulator, EmulatorConfig
-from claude_assets.instance import configure
+from claude_assets.ops.instance import configure
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

@@ -34,22 +34,22 @@ import time
 
 import pyarrow as pa
 
-from claude_assets import calendars
-from claude_assets.client import ApiClient, ApiKey
+from claude_assets import sources
 from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets.emulator.telemetry import write_telemetry
-from claude_assets.endpoints import ENDPOINTS
-from claude_assets.lake import Lake
-from claude_assets.sync import sync_days
-from claude_assets.telemetry.files import open_telemetry_dir, telemetry_files
-from claude_assets.telemetry.metrics import read_telemetry
+from claude_assets.engine.client import ApiClient, ApiKey
+from claude_assets.engine.lake import Lake
+from claude_assets.engine.sync import sync_days
+from claude_assets.engine.telemetry.files import open_telemetry_dir, telemetry_files
+from claude_assets.engine.telemetry.metrics import read_telemetry
+from claude_assets.sources import ENDPOINTS
 
 SOURCES = ("claude_code_report", "enterprise_user_activity", "enterprise_user_usage", "enterprise_user_cost")
 
 ASSET = """
 import json, resource, time, dagster as dg
-from claude_assets.assets.history import claude_code_user_daily
-from claude_assets.resources import LakeResource
+from claude_assets.defs.assets.history import claude_code_user_daily
+from claude_assets.defs.resources import LakeResource
 started = time.perf_counter()
 result = dg.materialize([claude_code_user_daily], resources={{"lake": LakeResource(base_dir={lake!r})}},
     tags={{"dagster/asset_partition_range_start": {first!r}, "dagster/asset_partition_range_end": {last!r}}})
@@ -60,8 +60,8 @@ print(json.dumps({{"ok": result.success, "seconds": time.perf_counter() - starte
 # Dagster's share of (1): the same partitions, the same metadata per day, no work.
 DAGSTER = """
 import json, resource, time, dagster as dg
-from claude_assets import calendars
-@dg.asset(name="claude_code_user_daily", partitions_def=calendars.ENGAGEMENT.partitions_def(),
+from claude_assets import sources
+@dg.asset(name="claude_code_user_daily", partitions_def=sources.ENGAGEMENT.calendar.partitions_def(),
           backfill_policy=dg.BackfillPolicy.single_run())
 def nothing(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     for key in context.partition_keys:
@@ -82,9 +82,10 @@ print(json.dumps({{"ok": result.success, "seconds": time.perf_counter() - starte
 # asset's own SQL, and one COPY that writes a Parquet file per day.
 PLAIN = """
 import json, resource, time, duckdb
-from claude_assets.assets.history import INPUTS
-from claude_assets.assets.inputs import duck_type, query
-from claude_assets.lake import Lake
+from claude_assets.defs.assets.history import INPUTS
+from claude_assets.defs.assets.inputs import duck_type, query
+from claude_assets.engine.lake import Lake
+from claude_assets import sources
 lake = Lake({lake!r})
 started = time.perf_counter()
 con = duckdb.connect()
@@ -119,7 +120,7 @@ def build_lake(root: str, users: int, days: list[dt.date]) -> None:
         write_telemetry(emu.org, f"{root}/otel", days[0], days[-1], undercount=0.03, events=None)  # the join reads none
     fs, folder = open_telemetry_dir(f"{root}/otel")
     rows, _ = read_telemetry(fs, telemetry_files(fs, folder, None), set(days))
-    from claude_assets.assets.telemetry import TELEMETRY_TABLE
+    from claude_assets.sources.telemetry import TELEMETRY_TABLE
     by_day = {d: [] for d in days}
     for row in rows:
         by_day[row["date"]].append(row)
@@ -145,7 +146,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--lake", help="a folder an earlier run built (it holds lake/ and otel/)")
     args = parser.parse_args()
-    partitions = calendars.ENGAGEMENT.partitions_def()
+    partitions = sources.ENGAGEMENT.calendar.partitions_def()
     last = dt.date.fromisoformat(partitions.get_last_partition_key())
     first = max(dt.date.fromisoformat(partitions.get_first_partition_key()), last - dt.timedelta(days=args.days - 1))
     days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]

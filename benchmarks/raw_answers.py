@@ -22,11 +22,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from claude_assets.client import ApiClient, ApiKey, KeyKind
 from claude_assets.emulator import Emulator, EmulatorConfig
-from claude_assets.endpoints import ENDPOINTS
-from claude_assets.lake import RAW_DIR, Lake
-from claude_assets.sync import sync_days
+from claude_assets.engine.client import ApiClient, ApiKey, KeyKind
+from claude_assets.engine.lake import RAW_DIR, Lake
+from claude_assets.engine.sync import sync_days
+from claude_assets.sources import ENDPOINTS
 
 
 def window(endpoint, days: int) -> list[dt.date]:

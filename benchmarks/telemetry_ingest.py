@@ -20,8 +20,8 @@ import time
 
 from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets.emulator.telemetry import write_telemetry
-from claude_assets.telemetry.files import open_telemetry_dir, telemetry_files
-from claude_assets.telemetry.metrics import read_telemetry
+from claude_assets.engine.telemetry.files import open_telemetry_dir, telemetry_files
+from claude_assets.engine.telemetry.metrics import read_telemetry
 
 
 def main() -> None:

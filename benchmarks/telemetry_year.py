@@ -44,10 +44,11 @@ def read(folder: str, days: int) -> dict:
     """Read the last `days` days into a new lake, day by day as the asset does; this process's figures."""
     import pyarrow as pa
 
-    from claude_assets.assets.telemetry import LOOKBACK_DAYS, TELEMETRY_TABLE
-    from claude_assets.lake import Lake
-    from claude_assets.telemetry.files import open_telemetry_dir, telemetry_files
-    from claude_assets.telemetry.metrics import ReadReport, metrics_by_day
+    from claude_assets.defs.assets.telemetry import LOOKBACK_DAYS
+    from claude_assets.engine.lake import Lake
+    from claude_assets.engine.telemetry.files import open_telemetry_dir, telemetry_files
+    from claude_assets.engine.telemetry.metrics import ReadReport, metrics_by_day
+    from claude_assets.sources.telemetry import TELEMETRY_TABLE
 
     last = NOW.date() - dt.timedelta(days=1)
     wanted = [last - dt.timedelta(days=n) for n in range(days - 1, -1, -1)]

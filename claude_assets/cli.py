@@ -114,8 +114,8 @@ def _emulated_deployment_arguments(parser: argparse.ArgumentParser, data_dir: st
 
 
 def _run_backfill(args: argparse.Namespace) -> int:
-    from claude_assets.backfill import BackfillError, run_backfill
-    from claude_assets.organizations import OrganizationsConfigError, named
+    from claude_assets.engine.organizations import OrganizationsConfigError, named
+    from claude_assets.ops.backfill import BackfillError, run_backfill
 
     try:
         return run_backfill(start=args.start, end=args.end, select=_selected(args), orgs=named(args.orgs), url=args.url,
@@ -127,9 +127,9 @@ def _run_backfill(args: argparse.Namespace) -> int:
 
 def _run_rebuild(args: argparse.Namespace) -> int:
     """Rebuilding reads the lake, not the API, so only the calendar bounds the range, not the history window."""
-    from claude_assets.backfill import BackfillError, fitted
-    from claude_assets.organizations import OrganizationsConfigError, named
-    from claude_assets.rebuild import RebuildError, run_rebuild
+    from claude_assets.engine.organizations import OrganizationsConfigError, named
+    from claude_assets.ops.backfill import BackfillError, fitted
+    from claude_assets.ops.rebuild import RebuildError, run_rebuild
 
     try:
         fit = fitted(args.start, args.end, _selected(args), served=False)
@@ -144,14 +144,14 @@ def _run_rebuild(args: argparse.Namespace) -> int:
 
 
 def _run_launch(args: argparse.Namespace) -> int:
-    from claude_assets.launch import main as launch
+    from claude_assets.ops.launch import main as launch
 
     return launch(args.options)
 
 
 def _run_check(args: argparse.Namespace) -> int:
-    from claude_assets.connection import run_check
-    from claude_assets.organizations import OrganizationsConfigError, named
+    from claude_assets.engine.organizations import OrganizationsConfigError, named
+    from claude_assets.ops.check import run_check
 
     try:
         return run_check(named(args.orgs))
@@ -161,20 +161,20 @@ def _run_check(args: argparse.Namespace) -> int:
 
 
 def _run_status(args: argparse.Namespace) -> int:
-    from claude_assets.status import run_status
+    from claude_assets.ops.status import run_status
 
     return run_status()
 
 
 def _run_free(args: argparse.Namespace) -> int:
-    from claude_assets.status import run_free
+    from claude_assets.ops.status import run_free
 
     return run_free(args.run_id)
 
 
 def _run_sql(args: argparse.Namespace) -> int:
-    from claude_assets.organizations import OrganizationsConfigError, named
-    from claude_assets.sql import SqlError, run_sql
+    from claude_assets.engine.organizations import OrganizationsConfigError, named
+    from claude_assets.ops.sql import SqlError, run_sql
 
     try:
         return run_sql(named(args.orgs), command=args.command, export=args.export)
@@ -184,13 +184,13 @@ def _run_sql(args: argparse.Namespace) -> int:
 
 
 def _run_ui(args: argparse.Namespace) -> int:
-    from claude_assets.ui import run_ui
+    from claude_assets.ops.ui import run_ui
 
     return run_ui(port=args.port, data_dir=args.data_dir, dagster_home=args.dagster_home, users=args.users)
 
 
 def _run_demo(args: argparse.Namespace) -> int:
-    from claude_assets.demo import run_demo
+    from claude_assets.ops.demo import run_demo
 
     return run_demo(days=args.days, data_dir=args.data_dir, dagster_home=args.dagster_home, users=args.users)
 

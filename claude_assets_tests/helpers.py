@@ -6,9 +6,9 @@ import datetime as dt
 
 import dagster as dg
 
-from claude_assets.assets.raw import raw_assets
-from claude_assets.checks import claude_code_agrees_across_apis
-from claude_assets.resources import AdminApiResource, AnalyticsApiResource, LakeResource
+from claude_assets.defs.assets.raw import raw_assets
+from claude_assets.defs.checks import claude_code_agrees_across_apis
+from claude_assets.defs.resources import AdminApiResource, AnalyticsApiResource, LakeResource
 
 TODAY = dt.datetime.now(dt.timezone.utc).date()
 

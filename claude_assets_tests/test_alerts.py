@@ -12,10 +12,10 @@ import dagster as dg
 import pytest
 from dagster._core.definitions.freshness import FreshnessState, FreshnessStateChange
 
-from claude_assets.alerts import Alert, Notifier
-from claude_assets.client.errors import ADMIN_KEY_CHECKS
+from claude_assets.defs.alerts import Alert, Notifier
+from claude_assets.defs.sensors import ALERT_TAG, failure_alert_sensor, watch_sensor
 from claude_assets.emulator import Emulator, EmulatorConfig
-from claude_assets.sensors import ALERT_TAG, failure_alert_sensor, watch_sensor
+from claude_assets.engine.client.errors import ADMIN_KEY_CHECKS
 from claude_assets_tests.helpers import TODAY, materialize
 
 DAY = TODAY - dt.timedelta(days=6)

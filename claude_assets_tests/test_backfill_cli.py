@@ -7,9 +7,9 @@ import subprocess
 
 import pytest
 
-from claude_assets.backfill import plan
 from claude_assets.emulator import Emulator, EmulatorConfig
-from claude_assets.lake import Lake
+from claude_assets.engine.lake import Lake
+from claude_assets.ops.backfill import plan
 from claude_assets_tests.helpers import TODAY
 from claude_assets_tests.stack import BIN, dagster_stack, free_port
 

@@ -8,8 +8,8 @@ import datetime as dt
 import httpx
 import pytest
 
-from claude_assets.client import ApiClient, ApiKey, KeyKind, MalformedResponseError, RequestStats
-from claude_assets.lake import Lake
+from claude_assets.engine.client import ApiClient, ApiKey, KeyKind, MalformedResponseError, RequestStats
+from claude_assets.engine.lake import Lake
 from claude_assets_tests.helpers import TODAY, materialize
 
 USERS = "/v1/organizations/analytics/users"

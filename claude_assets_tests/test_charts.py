@@ -22,12 +22,12 @@ from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from claude_assets.assets.history import claude_code_user_daily
-from claude_assets.assets.organization import cost_reconciliation, org_daily_overview
-from claude_assets.assets.charts import OVERVIEW_KEY, RECONCILIATION_KEY
+from claude_assets.defs.assets.charts import OVERVIEW_KEY, RECONCILIATION_KEY
+from claude_assets.defs.assets.history import claude_code_user_daily
+from claude_assets.defs.assets.organization import cost_reconciliation, org_daily_overview
 from claude_assets.emulator import Emulator, EmulatorConfig
-from claude_assets.lake import Lake
-from claude_assets_tests.helpers import TODAY, materialize, materializations
+from claude_assets.engine.lake import Lake
+from claude_assets_tests.helpers import TODAY, materializations, materialize
 from claude_assets_tests.stack import BIN, REPO, dagster_stack
 from claude_assets_tests.test_ui_browser import ARTIFACTS, browser  # noqa: F401 (the headless Chromium fixture)
 from claude_assets_tests.test_user_daily import run

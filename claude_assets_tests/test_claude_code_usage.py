@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from claude_assets.emulator import Emulator, EmulatorConfig
-from claude_assets.lake import Lake
+from claude_assets.engine.lake import Lake
 from claude_assets_tests.helpers import TODAY, failure
 from claude_assets_tests.helpers import materialize as run
 
@@ -85,7 +85,7 @@ def test_a_crash_in_the_middle_of_a_write_leaves_the_previous_day_intact(emulato
     def power_cut(fd):
         raise OSError("simulated power cut before the file reached the disk")
 
-    monkeypatch.setattr("claude_assets.lake.os.fsync", power_cut)
+    monkeypatch.setattr("claude_assets.engine.lake.os.fsync", power_cut)
     result = materialize(emulator, str(tmp_path))
     assert not result.success
     assert Lake(str(tmp_path)).read_day("claude_code_usage", DAY).to_pylist() == before.to_pylist()

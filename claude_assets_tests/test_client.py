@@ -8,7 +8,8 @@ import threading
 
 import pytest
 
-from claude_assets.client import (
+from claude_assets.emulator import Emulator, EmulatorConfig
+from claude_assets.engine.client import (
     ApiClient,
     ApiKey,
     DayNotAvailableError,
@@ -21,7 +22,6 @@ from claude_assets.client import (
     ServerError,
     WrongKeyKindError,
 )
-from claude_assets.emulator import Emulator, EmulatorConfig
 
 CLAUDE_CODE = "/v1/organizations/usage_report/claude_code"
 USERS = "/v1/organizations/analytics/users"

@@ -16,10 +16,10 @@ import httpx
 import pytest
 
 from claude_assets.cli import main
-from claude_assets.connection import Credential, _budget
 from claude_assets.definitions import build_definitions
 from claude_assets.emulator import Emulator, EmulatorConfig
-from claude_assets.organizations import parse
+from claude_assets.engine.connection import Credential, _budget
+from claude_assets.engine.organizations import parse
 from claude_assets_tests.helpers import TODAY, failure
 from claude_assets_tests.stack import BIN
 from claude_assets_tests.test_organizations import two_organizations

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from claude_assets.emulator import Emulator, EmulatorConfig
-from claude_assets.lake import Lake
-from claude_assets_tests.test_alerts import Webhook
+from claude_assets.engine.lake import Lake
 from claude_assets_tests.stack import dagster_stack, wait_for
+from claude_assets_tests.test_alerts import Webhook
 
 
 def test_a_scheduled_sync_lands_then_a_stale_alert_reaches_the_webhook(tmp_path):

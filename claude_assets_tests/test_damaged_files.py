@@ -7,8 +7,8 @@ import datetime as dt
 import dagster as dg
 import pytest
 
-from claude_assets.lake import DamagedDayError, Lake
-from claude_assets_tests.helpers import TODAY, materialize, materializations
+from claude_assets.engine.lake import DamagedDayError, Lake
+from claude_assets_tests.helpers import TODAY, materializations, materialize
 
 # Inside every calendar and window; the synthetic organization has activity on every day.
 DAYS = [TODAY - dt.timedelta(days=n) for n in (7, 6, 5)]

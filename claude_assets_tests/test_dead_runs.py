@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 from dagster import DagsterEventType, DagsterInstance
 
-from claude_assets.backfill import Chunk, Webserver
 from claude_assets.emulator import Emulator, EmulatorConfig
-from claude_assets.instance import configure
+from claude_assets.ops.backfill import Chunk, Webserver
+from claude_assets.ops.instance import configure
 from claude_assets_tests.helpers import TODAY
 from claude_assets_tests.stack import dagster_stack, wait_for
 

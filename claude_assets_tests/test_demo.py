@@ -7,7 +7,7 @@ import re
 import shlex
 import subprocess
 
-from claude_assets.lake import Lake
+from claude_assets.engine.lake import Lake
 from claude_assets_tests.stack import BIN
 
 

@@ -9,9 +9,9 @@ import httpx
 import psycopg2
 import pytest
 
-from claude_assets.backfill import Chunk, Webserver
 from claude_assets.emulator import Emulator, EmulatorConfig
-from claude_assets.lake import Lake
+from claude_assets.engine.lake import Lake
+from claude_assets.ops.backfill import Chunk, Webserver
 from claude_assets_tests.helpers import TODAY
 from claude_assets_tests.services import postgres_server, s3_server
 from claude_assets_tests.stack import REPO, dagster_stack, wait_for

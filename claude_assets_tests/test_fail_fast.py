@@ -14,11 +14,11 @@ import time
 import dagster as dg
 import pytest
 
-from claude_assets.assets.raw import raw_assets
-from claude_assets.client import ApiClient, ApiKey, KeyKind, RequestStats, TransportError
 from claude_assets.definitions import build_definitions
-from claude_assets.organizations import parse
-from claude_assets.resources import AdminApiResource, AnalyticsApiResource, LakeResource
+from claude_assets.defs.assets.raw import raw_assets
+from claude_assets.defs.resources import AdminApiResource, AnalyticsApiResource, LakeResource
+from claude_assets.engine.client import ApiClient, ApiKey, KeyKind, RequestStats, TransportError
+from claude_assets.engine.organizations import parse
 from claude_assets_tests.helpers import TODAY, failure, materialize
 from claude_assets_tests.test_client import Sleeps
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from claude_assets.instance import LOCK_FILE
+from claude_assets.ops.instance import LOCK_FILE
 from claude_assets_tests.stack import BIN, REPO
 from claude_assets_tests.test_benchmarks import run_benchmark
 from claude_assets_tests.test_fresh_instance import STORAGE

@@ -7,7 +7,7 @@ import datetime as dt
 import os
 import subprocess
 
-from claude_assets.demo import emulated_deployment
+from claude_assets.ops.demo import emulated_deployment
 from claude_assets_tests.helpers import TODAY
 from claude_assets_tests.stack import BIN, REPO
 

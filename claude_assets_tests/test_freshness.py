@@ -7,9 +7,9 @@ import datetime as dt
 import dagster as dg
 import pytest
 
-from claude_assets import calendars
-from claude_assets.assets.raw import raw_assets
-from claude_assets.freshness import freshness_policy, lag_check, missing_days
+from claude_assets import sources
+from claude_assets.defs.assets.raw import raw_assets
+from claude_assets.defs.freshness import freshness_policy, lag_check, missing_days
 from claude_assets_tests.helpers import resources
 
 UTC = dt.timezone.utc
@@ -27,37 +27,37 @@ def test_every_asset_has_the_freshness_policy_of_its_source():
 
 def test_a_user_can_widen_a_source_s_windows(monkeypatch):
     monkeypatch.setenv("CLAUDE_ASSETS_FRESHNESS_ENTERPRISE_ENGAGEMENT_HOURS", "30,54")
-    policy = freshness_policy("enterprise_engagement")
+    policy = freshness_policy(sources.ENGAGEMENT)
     assert (policy.warn_window.to_timedelta(), policy.fail_window.to_timedelta()) == (
         dt.timedelta(hours=30), dt.timedelta(hours=54))
 
 
 @pytest.mark.parametrize("setting", ["26", "soon,later", "0.001,0.002", "50,26"])
 def test_a_freshness_setting_that_cannot_work_says_how_to_write_it(monkeypatch, setting):
-    from claude_assets.client import ConfigurationError
+    from claude_assets.engine.client import ConfigurationError
 
     monkeypatch.setenv("CLAUDE_ASSETS_FRESHNESS_TELEMETRY_HOURS", setting)
     with pytest.raises(ConfigurationError, match="CLAUDE_ASSETS_FRESHNESS_TELEMETRY_HOURS"):
-        freshness_policy("telemetry")
+        freshness_policy(sources.TELEMETRY)
 
 
 @pytest.mark.parametrize("hour,due", [(9, 4), (16, 3)])
 def test_engagement_day_d_minus_3_is_due_after_its_deadline(hour, due):
     now = dt.datetime(2026, 3, 20, hour, tzinfo=UTC)
-    assert calendars.ENGAGEMENT.newest_due(now) == now.date() - dt.timedelta(days=due)
+    assert sources.ENGAGEMENT.calendar.newest_due(now) == now.date() - dt.timedelta(days=due)
 
 
 def test_missing_days_inside_the_window_are_listed_oldest_first():
     now = dt.datetime(2026, 3, 20, 12, tzinfo=UTC)
     have = {f"2026-03-{d:02d}" for d in range(10, 20) if d != 14}
-    missing = missing_days(calendars.CLAUDE_CODE, have, dt.date(2026, 3, 10), now)
+    missing = missing_days(sources.CLAUDE_CODE.calendar, have, dt.date(2026, 3, 10), now)
     assert missing == [dt.date(2026, 3, 14)]
-    assert missing_days(calendars.CLAUDE_CODE, have - {"2026-03-19"}, dt.date(2026, 3, 10), now)[-1] == dt.date(2026, 3, 19)
+    assert missing_days(sources.CLAUDE_CODE.calendar, have - {"2026-03-19"}, dt.date(2026, 3, 10), now)[-1] == dt.date(2026, 3, 19)
 
 
 def test_the_lag_check_fails_loudly_when_the_newest_due_day_is_missing(emulator, tmp_path):
-    due = calendars.CLAUDE_CODE.newest_due(dt.datetime.now(UTC))
-    check = lag_check("claude_code_usage", calendars.CLAUDE_CODE)
+    due = sources.CLAUDE_CODE.calendar.newest_due(dt.datetime.now(UTC))
+    check = lag_check("claude_code_usage", sources.CLAUDE_CODE.calendar)
     with dg.instance_for_test() as instance:
         earlier = [due - dt.timedelta(days=2), due - dt.timedelta(days=1)]
         dg.materialize(raw_assets, selection=["claude_code_usage"], instance=instance, resources=resources(emulator, str(tmp_path)),
@@ -110,7 +110,7 @@ def test_the_provisional_refetch_runs_over_the_last_30_days_of_cost_every_mornin
 
 def test_a_refetched_provisional_day_records_how_its_cost_moved(tmp_path):
     from claude_assets.emulator import Emulator, EmulatorConfig
-    from claude_assets_tests.helpers import materialize, materializations
+    from claude_assets_tests.helpers import materializations, materialize
 
     now = dt.datetime.now(UTC).replace(microsecond=0)
     day = now.date() - dt.timedelta(days=3)
@@ -125,10 +125,10 @@ def test_a_refetched_provisional_day_records_how_its_cost_moved(tmp_path):
 
 def test_status_shows_each_asset_s_newest_day_gaps_and_last_failure(emulator, tmp_path):
     from claude_assets.definitions import defs
-    from claude_assets.status import asset_status
+    from claude_assets.ops.status import asset_status
 
     now = dt.datetime.now(UTC)
-    due = calendars.CLAUDE_CODE.newest_due(now)
+    due = sources.CLAUDE_CODE.calendar.newest_due(now)
     specs = [s for s in defs.resolve_all_asset_specs() if s.key.to_user_string() == "claude_code_usage"]
     with dg.instance_for_test() as instance:
         for day in (due - dt.timedelta(days=2), due):

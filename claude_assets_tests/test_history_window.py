@@ -14,15 +14,16 @@ import dagster as dg
 import pyarrow as pa
 import pytest
 
-from claude_assets import calendars, cli
-from claude_assets.backfill import fitted
-from claude_assets.freshness import missing_days
+from claude_assets import cli, sources
+from claude_assets.defs.freshness import missing_days
+from claude_assets.engine import calendars
+from claude_assets.ops.backfill import fitted
 from claude_assets_tests.helpers import TODAY
 from claude_assets_tests.stack import free_port
 
 UTC = dt.timezone.utc
 DAY = dt.timedelta(days=1)
-WINDOW = calendars.ENGAGEMENT.window_days
+WINDOW = sources.ENGAGEMENT.calendar.window_days
 
 
 def _cli(capsys, *argv: str) -> tuple[int, list[str], list[str]]:
@@ -57,24 +58,24 @@ def test_days_beyond_the_window_that_the_lake_holds_stay_partitions_and_the_othe
     old = TODAY - (WINDOW + 30) * DAY
     if old - DAY < calendars.ENTERPRISE_FLOOR:
         pytest.skip("on this date the 90-day window reaches back to the API's first day")
-    partitions = calendars.ENGAGEMENT.partitions_def(kept={old}, today=TODAY)
+    partitions = sources.ENGAGEMENT.calendar.partitions_def(kept={old}, today=TODAY)
     assert partitions.has_partition_key(old.isoformat())
     assert not partitions.has_partition_key((old - DAY).isoformat()), "never fetched, and it can no longer be"
     assert partitions.has_partition_key((TODAY - WINDOW * DAY).isoformat()), "the oldest day the API serves"
-    assert calendars.ENGAGEMENT.partitions_def().has_partition_key((old - DAY).isoformat()), \
+    assert sources.ENGAGEMENT.calendar.partitions_def().has_partition_key((old - DAY).isoformat()), \
         "without the lake's days (the joined assets), every day of the calendar"
 
 
 def test_a_day_that_can_no_longer_be_fetched_and_never_was_is_missing_nowhere():
     """The lake holds one day fetched long ago, and the daily syncs' recent days; nothing is owed."""
     from claude_assets.definitions import defs
-    from claude_assets.status import asset_status
+    from claude_assets.ops.status import asset_status
 
     now = dt.datetime.now(UTC)
-    due = calendars.ENGAGEMENT.newest_due(now)
+    due = sources.ENGAGEMENT.calendar.newest_due(now)
     fetched_long_ago = now.date() - (WINDOW + 2) * DAY
     have = {d.isoformat() for d in [fetched_long_ago, *(due - n * DAY for n in range(3))]}
-    assert missing_days(calendars.ENGAGEMENT, have, calendars.ENTERPRISE_FLOOR, now) == []
+    assert missing_days(sources.ENGAGEMENT.calendar, have, calendars.ENTERPRISE_FLOOR, now) == []
     [spec] = [s for s in defs.resolve_all_asset_specs() if s.key.to_user_string() == "enterprise_summaries"]
     with dg.instance_for_test() as instance:
         for day in sorted(have):
@@ -105,7 +106,7 @@ def test_a_rebuild_of_a_day_outside_its_calendar_gets_the_same_line(capsys):
 
 
 def _range() -> str:
-    partitions = calendars.ENGAGEMENT.partitions_def()
+    partitions = sources.ENGAGEMENT.calendar.partitions_def()
     return f"{partitions.get_first_partition_key()} to {partitions.get_last_partition_key()}"
 
 
@@ -114,11 +115,11 @@ def test_a_rebuild_from_the_kept_answers_asks_only_for_days_that_are_partitions(
     `dg launch` would refuse a range that starts on a day that is not a partition."""
     import dataclasses
 
-    from claude_assets.lake import Lake
-    from claude_assets.organizations import DEFAULT
-    from claude_assets.rebuild import commands
+    from claude_assets.engine.lake import Lake
+    from claude_assets.engine.organizations import DEFAULT
+    from claude_assets.ops.rebuild import commands
 
-    served = calendars.ENGAGEMENT.bounds(TODAY, served=True)[0]
+    served = sources.ENGAGEMENT.calendar.bounds(TODAY, served=True)[0]
     if served <= calendars.ENTERPRISE_FLOOR:
         pytest.skip("on this date the 90-day window reaches back to the API's first day")
     org = dataclasses.replace(DEFAULT, data_dir=str(tmp_path))

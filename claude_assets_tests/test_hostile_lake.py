@@ -20,10 +20,10 @@ import pyarrow.parquet as pq
 import pytest
 import s3fs
 
-from claude_assets.assets.inputs import create_views, identifier, quote
-from claude_assets.endpoints import RAW_TABLES
-from claude_assets.lake import FILE_NAME, STALE_TEMPORARY_SECONDS, Lake
-from claude_assets.sql import LAKE_ASSETS
+from claude_assets.defs.assets.inputs import create_views, identifier, quote
+from claude_assets.engine.lake import FILE_NAME, STALE_TEMPORARY_SECONDS, Lake
+from claude_assets.ops.sql import LAKE_ASSETS
+from claude_assets.sources import RAW_TABLES
 from claude_assets_tests.helpers import TODAY, failure, materialize
 from claude_assets_tests.services import s3_server
 from claude_assets_tests.stack import BIN
@@ -101,7 +101,7 @@ def test_a_derived_assets_inputs_are_read_from_a_lake_whose_path_has_quotes(tmp_
 
 def test_every_asset_the_code_location_writes_to_the_lake_can_be_a_view():
     from claude_assets.definitions import build_definitions
-    from claude_assets.organizations import DEFAULT
+    from claude_assets.engine.organizations import DEFAULT
 
     specs = build_definitions([DEFAULT]).resolve_all_asset_specs()
     assert {spec.key.path[-1] for spec in specs if "parquet" in spec.kinds} == LAKE_ASSETS

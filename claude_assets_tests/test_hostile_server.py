@@ -17,12 +17,12 @@ from urllib.parse import parse_qs, urlsplit
 import dagster as dg
 import pytest
 
-from claude_assets import sync
-from claude_assets.assets.raw import raw_assets
-from claude_assets.client import ApiClient, ApiKey, KeyKind, MalformedResponseError, Pagination, TransportError
-from claude_assets.endpoints import ENDPOINTS
-from claude_assets.lake import Lake
-from claude_assets.resources import AdminApiResource, AnalyticsApiResource, LakeResource
+from claude_assets.defs.assets.raw import raw_assets
+from claude_assets.defs.resources import AdminApiResource, AnalyticsApiResource, LakeResource
+from claude_assets.engine import sync
+from claude_assets.engine.client import ApiClient, ApiKey, KeyKind, MalformedResponseError, Pagination, TransportError
+from claude_assets.engine.lake import Lake
+from claude_assets.sources import ENDPOINTS
 from claude_assets_tests.helpers import failure
 
 CANARY = "sk-ant-admin01-hostile-canary-7d1f0c"  # a key of this test's own: it must go nowhere but loopback

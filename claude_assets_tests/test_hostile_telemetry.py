@@ -26,11 +26,11 @@ from opentelemetry.sdk.metrics import Counter, MeterProvider
 from opentelemetry.sdk.metrics.export import AggregationTemporality, InMemoryMetricReader
 from opentelemetry.sdk.resources import Resource
 
-from claude_assets.assets.telemetry import claude_code_events, claude_code_telemetry
+from claude_assets.defs.assets.telemetry import claude_code_events, claude_code_telemetry
+from claude_assets.defs.resources import LakeResource, TelemetryResource
 from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets.emulator.telemetry import write_telemetry
-from claude_assets.lake import Lake
-from claude_assets.resources import LakeResource, TelemetryResource
+from claude_assets.engine.lake import Lake
 
 DAY = dt.date(2026, 3, 4)  # a fixed day the emulated clients worked
 NS = 10**9
@@ -191,8 +191,8 @@ def test_counts_that_add_up_past_64_bits_are_held_not_fatal(tmp_path, collector)
 READ = """
 import json, sys
 import dagster as dg
-from claude_assets.assets.telemetry import claude_code_events, claude_code_telemetry
-from claude_assets.resources import LakeResource, TelemetryResource
+from claude_assets.defs.assets.telemetry import claude_code_events, claude_code_telemetry
+from claude_assets.defs.resources import LakeResource, TelemetryResource
 otel, lake, day = sys.argv[1:]
 result = dg.materialize([claude_code_telemetry, claude_code_events], partition_key=day, raise_on_error=False,
                         resources={"telemetry": TelemetryResource(base_dir=otel), "lake": LakeResource(base_dir=lake)})

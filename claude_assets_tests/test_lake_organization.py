@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from claude_assets import sync
 from claude_assets.emulator import Emulator, EmulatorConfig, usage_cost_api
-from claude_assets.lake import Lake
+from claude_assets.engine import sync
+from claude_assets.engine.lake import Lake
 from claude_assets_tests.helpers import TODAY, failure, materialize
 
 CLAUDE_CODE = ["claude_code_usage", "claude_code_model_usage"]

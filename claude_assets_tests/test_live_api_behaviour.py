@@ -11,11 +11,12 @@ import datetime as dt
 import pyarrow.compute as pc
 import pytest
 
-from claude_assets.client import ApiClient, ApiKey, KeyKind, Pagination
 from claude_assets.emulator import Emulator, EmulatorConfig
-from claude_assets.endpoints import ENDPOINTS, MAX_GROUP_BY
-from claude_assets.lake import Lake
-from claude_assets_tests.helpers import TODAY, failure, materialize, materializations
+from claude_assets.engine.client import ApiClient, ApiKey, KeyKind, Pagination
+from claude_assets.engine.endpoint import MAX_GROUP_BY
+from claude_assets.engine.lake import Lake
+from claude_assets.sources import ENDPOINTS
+from claude_assets_tests.helpers import TODAY, failure, materializations, materialize
 from claude_assets_tests.test_client import Sleeps
 
 # A day inside every calendar and history window (engagement ends at D-3, keeps 90 days); the

@@ -9,8 +9,8 @@ import shutil
 import pytest
 
 from claude_assets.emulator import Emulator, EmulatorConfig
-from claude_assets.lake import Lake
-from claude_assets_tests.helpers import TODAY, failure, materialize, materializations
+from claude_assets.engine.lake import Lake
+from claude_assets_tests.helpers import TODAY, failure, materializations, materialize
 
 # Settled (engagement settles three days after the day ends) and inside every calendar and window.
 DAY = TODAY - dt.timedelta(days=5)

@@ -17,12 +17,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from claude_assets.client import ApiClient, ApiKey, KeyKind
-from claude_assets.endpoints import ENDPOINTS
-from claude_assets.lake import Lake
-from claude_assets.sync import sync_span
-from claude_assets.tables import _PARSERS, Table, _leaves
-from claude_assets_tests.helpers import TODAY, materialize, materializations
+from claude_assets.engine.client import ApiClient, ApiKey, KeyKind
+from claude_assets.engine.lake import Lake
+from claude_assets.engine.sync import sync_span
+from claude_assets.engine.tables import _PARSERS, Table, _leaves
+from claude_assets.sources import ENDPOINTS
+from claude_assets_tests.helpers import TODAY, materializations, materialize
 
 EXAMPLES = Path(__file__).parent / "fixtures" / "api_examples"
 PREFIX = {

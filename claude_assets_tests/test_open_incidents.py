@@ -11,10 +11,10 @@ from dagster._core.definitions.freshness import FreshnessState
 from dagster_graphql.test.utils import define_out_of_process_context, execute_dagster_graphql
 
 import claude_assets.definitions
-from claude_assets.alerts import Notifier
+from claude_assets.defs.alerts import Notifier
+from claude_assets.defs.incidents import INCIDENT_CHECK, incident_checks
 from claude_assets.emulator import Emulator, EmulatorConfig
-from claude_assets.incidents import INCIDENT_CHECK, incident_checks
-from claude_assets.status import run_status
+from claude_assets.ops.status import run_status
 from claude_assets_tests.helpers import materialize
 from claude_assets_tests.test_alerts import DAY, freshness, tick
 

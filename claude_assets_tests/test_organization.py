@@ -7,14 +7,14 @@ import datetime as dt
 import dagster as dg
 import pytest
 
-from claude_assets.assets.history import claude_code_user_daily
-from claude_assets.assets.organization import cost_reconciliation, org_daily_overview
-from claude_assets.assets.telemetry import claude_code_telemetry
+from claude_assets.definitions import build_definitions
+from claude_assets.defs.assets.history import claude_code_user_daily
+from claude_assets.defs.assets.organization import cost_reconciliation, org_daily_overview
+from claude_assets.defs.assets.telemetry import claude_code_telemetry
 from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets.emulator.telemetry import write_telemetry
-from claude_assets.definitions import build_definitions
-from claude_assets.lake import Lake
-from claude_assets.organizations import Organization
+from claude_assets.engine.lake import Lake
+from claude_assets.engine.organizations import Organization
 from claude_assets_tests.helpers import TODAY, materialize
 from claude_assets_tests.test_user_daily import run
 

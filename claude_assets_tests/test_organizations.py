@@ -10,9 +10,9 @@ import pytest
 
 from claude_assets.definitions import build_definitions
 from claude_assets.emulator import Emulator, EmulatorConfig
-from claude_assets.lake import Lake
-from claude_assets.backfill import asset_ranges
-from claude_assets.organizations import OrganizationsConfigError, named, parse
+from claude_assets.engine.lake import Lake
+from claude_assets.engine.organizations import OrganizationsConfigError, named, parse
+from claude_assets.ops.backfill import asset_ranges
 from claude_assets_tests.helpers import TODAY
 
 DAY = TODAY - dt.timedelta(days=5)

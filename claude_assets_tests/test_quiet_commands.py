@@ -11,9 +11,10 @@ import subprocess
 import dagster as dg
 import pytest
 
-from claude_assets import calendars
-from claude_assets.client.errors import MissingKeyError
+from claude_assets import sources
 from claude_assets.definitions import defs
+from claude_assets.engine import calendars
+from claude_assets.engine.client.errors import MissingKeyError
 from claude_assets_tests.stack import BIN, REPO
 from claude_assets_tests.test_readme import block_after
 
@@ -80,8 +81,8 @@ def test_a_day_outside_its_calendar_gets_one_line_with_the_range_and_why(tmp_pat
 def test_a_day_the_api_no_longer_serves_and_the_lake_never_got_gets_one_line_too(tmp_path):
     """Such a day is not a partition (it could never be materialized): the line says why, not a traceback."""
     today = dt.datetime.now(dt.timezone.utc).date()
-    lost = max(today - dt.timedelta(days=calendars.ENGAGEMENT.window_days + 5), calendars.ENTERPRISE_FLOOR)
-    if lost >= today - dt.timedelta(days=calendars.ENGAGEMENT.window_days):  # the API still serves every day
+    lost = max(today - dt.timedelta(days=sources.ENGAGEMENT.calendar.window_days + 5), calendars.ENTERPRISE_FLOOR)
+    if lost >= today - dt.timedelta(days=sources.ENGAGEMENT.calendar.window_days):  # the API still serves every day
         pytest.skip("on this date the 90-day window reaches back to the API's first day")
     ran = subprocess.run([str(BIN / "claude-assets"), "launch", "--assets", "enterprise_summaries",
                           "--partition", lost.isoformat()], cwd=REPO, env=_env(tmp_path), capture_output=True,

@@ -9,11 +9,11 @@ import dagster as dg
 import pyarrow.parquet as pq
 import pytest
 
-from claude_assets.checks import claude_code_agrees_across_apis
+from claude_assets.defs.checks import claude_code_agrees_across_apis
 from claude_assets.emulator import Emulator, EmulatorConfig
-from claude_assets.endpoints import ENDPOINTS
-from claude_assets.lake import Lake
-from claude_assets_tests.helpers import TODAY, materialize, materializations
+from claude_assets.engine.lake import Lake
+from claude_assets.sources import ENDPOINTS
+from claude_assets_tests.helpers import TODAY, materializations, materialize
 
 DAY = TODAY - dt.timedelta(days=6)  # inside every calendar and settled for all but cost/usage
 RANGE = [TODAY - dt.timedelta(days=d) for d in (8, 7, 6)]

@@ -16,11 +16,11 @@ import dagster as dg
 import httpx
 import pytest
 
-from claude_assets.assets.raw import raw_assets
-from claude_assets.client import ApiClient, ApiKey, KeyKind
-from claude_assets.client.errors import HostNotAllowedError, TransportError
+from claude_assets.defs.assets.raw import raw_assets
+from claude_assets.defs.resources import AdminApiResource, AnalyticsApiResource, LakeResource
 from claude_assets.emulator import Emulator, EmulatorConfig
-from claude_assets.resources import AdminApiResource, AnalyticsApiResource, LakeResource
+from claude_assets.engine.client import ApiClient, ApiKey, KeyKind
+from claude_assets.engine.client.errors import HostNotAllowedError, TransportError
 from claude_assets_tests.helpers import TODAY, failure, materialize
 from claude_assets_tests.stack import BIN, REPO, dagster_stack
 from claude_assets_tests.test_fail_fast import closed_port

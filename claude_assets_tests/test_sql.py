@@ -10,9 +10,9 @@ import subprocess
 import duckdb
 import pyarrow as pa
 
-from claude_assets.lake import Lake
-from claude_assets.organizations import Organization
-from claude_assets.sql import run_sql
+from claude_assets.engine.lake import Lake
+from claude_assets.engine.organizations import Organization
+from claude_assets.ops.sql import run_sql
 from claude_assets_tests.stack import BIN
 
 DAYS = [dt.date(2026, 3, 2), dt.date(2026, 3, 3), dt.date(2026, 3, 4)]

@@ -12,9 +12,9 @@ import time
 import pytest
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
 
+from claude_assets.defs.workers import HOST_TAG, PID_TAG
 from claude_assets.emulator import Emulator, EmulatorConfig
-from claude_assets.instance import configure
-from claude_assets.workers import HOST_TAG, PID_TAG
+from claude_assets.ops.instance import configure
 from claude_assets_tests.helpers import TODAY
 from claude_assets_tests.stack import BIN, REPO, dagster_stack, wait_for
 from claude_assets_tests.test_dead_runs import kill

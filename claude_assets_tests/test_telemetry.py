@@ -15,12 +15,12 @@ from opentelemetry.sdk.metrics import Counter, MeterProvider
 from opentelemetry.sdk.metrics.export import AggregationTemporality, InMemoryMetricReader
 from opentelemetry.sdk.resources import Resource
 
-from claude_assets import organizations
-from claude_assets.assets.telemetry import build_telemetry_asset, claude_code_events, claude_code_telemetry
+from claude_assets.defs.assets.telemetry import build_telemetry_asset, claude_code_events, claude_code_telemetry
+from claude_assets.defs.resources import LakeResource, TelemetryResource
 from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets.emulator.telemetry import write_telemetry
-from claude_assets.lake import Lake
-from claude_assets.resources import LakeResource, TelemetryResource
+from claude_assets.engine import organizations
+from claude_assets.engine.lake import Lake
 from claude_assets_tests.helpers import TODAY
 
 D1, D2 = TODAY - dt.timedelta(days=3), TODAY - dt.timedelta(days=2)
@@ -163,7 +163,7 @@ def test_files_from_a_writer_whose_clock_is_behind_ours_are_still_read(tmp_path)
 
     import fsspec
 
-    from claude_assets.telemetry.files import telemetry_files
+    from claude_assets.engine.telemetry.files import telemetry_files
 
     now = dt.datetime(2026, 3, 20, 12, tzinfo=dt.timezone.utc)
     behind = dt.timedelta(days=10)

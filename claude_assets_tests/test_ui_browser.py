@@ -18,16 +18,14 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from claude_assets import sources
 from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets_tests.helpers import TODAY
 from claude_assets_tests.stack import BIN, REPO, dagster_stack
 
 ARTIFACTS = REPO / "test-artifacts" / "ui"
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-GROUP_SIZES = {  # the architecture's groups and how many assets each holds
-    "claude_code_analytics": 2, "admin_usage_cost": 3, "enterprise_engagement": 5, "enterprise_usage_cost": 4,
-    "usage_cost_analytics": 2, "telemetry": 2, "claude_code_history": 1, "organization": 2,
-}
+GROUP_SIZES = {source.group: len(source.assets) for source in sources.SOURCES}  # each group and its assets
 SYNCED = [TODAY - dt.timedelta(days=n) for n in (3, 2, 1)]
 
 

@@ -10,43 +10,21 @@ from pathlib import Path
 import httpx
 import pytest
 
-from claude_assets import calendars
-from claude_assets.backfill import DONE, SUCCEEDED, Webserver, plan
-from claude_assets.checks import NON_NEGATIVE, UNIQUE
-from claude_assets.endpoints import ENDPOINTS
+from claude_assets import sources
+from claude_assets.defs.freshness import LAG_CHECK, SOURCES
 from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets.emulator.telemetry import write_telemetry
-from claude_assets.freshness import LAG_CHECK, SOURCES
-from claude_assets.lake import Lake
+from claude_assets.engine.lake import Lake
+from claude_assets.engine.tables import NON_NEGATIVE, UNIQUE
+from claude_assets.ops.backfill import DONE, SUCCEEDED, Webserver, plan
+from claude_assets.sources import ENDPOINTS
 from claude_assets_tests.helpers import TODAY
 from claude_assets_tests.stack import dagster_stack, wait_for
 
-# Every asset of the architecture (/work/shared/architecture.md), with its group.
-GROUPS = {
-    "claude_code_usage": "claude_code_analytics",
-    "claude_code_model_usage": "claude_code_analytics",
-    "api_messages_usage": "admin_usage_cost",
-    "api_messages_usage_by_geo": "admin_usage_cost",
-    "api_cost": "admin_usage_cost",
-    "enterprise_user_activity": "enterprise_engagement",
-    "enterprise_summaries": "enterprise_engagement",
-    "enterprise_chat_projects": "enterprise_engagement",
-    "enterprise_skills": "enterprise_engagement",
-    "enterprise_connectors": "enterprise_engagement",
-    "enterprise_user_usage": "enterprise_usage_cost",
-    "enterprise_user_cost": "enterprise_usage_cost",
-    "enterprise_usage": "enterprise_usage_cost",
-    "enterprise_cost": "enterprise_usage_cost",
-    "claude_usage": "usage_cost_analytics",
-    "claude_cost": "usage_cost_analytics",
-    "claude_code_telemetry": "telemetry",
-    "claude_code_events": "telemetry",
-    "claude_code_user_daily": "claude_code_history",
-    "org_daily_overview": "organization",
-    "cost_reconciliation": "organization",
-}
+# Every asset of the catalogue, with the group its source gives it (each group comes from exactly one source).
+GROUPS = {asset: source.group for source in sources.SOURCES for asset in source.assets}
 ENDPOINTS_BY_ASSET = {asset: endpoint for endpoint in ENDPOINTS for asset in endpoint.assets}
-DERIVED = {"claude_code_user_daily", "org_daily_overview", "cost_reconciliation"}
+DERIVED = {asset for source in sources.SOURCES if source.derived for asset in source.assets}
 # what the joined history reads when every source has the day: the Usage and Cost Analytics API's per-actor rows
 # stand in for the legacy per-user reports
 USER_DAILY_INPUTS = {"claude_code_telemetry", "claude_code_usage", "claude_code_model_usage",
@@ -54,7 +32,7 @@ USER_DAILY_INPUTS = {"claude_code_telemetry", "claude_code_usage", "claude_code_
 # 30 days ending at D-3, the newest day engagement data exists: every calendar holds all of them.
 LAST = TODAY - dt.timedelta(days=3)
 DAYS = [LAST - dt.timedelta(days=n) for n in range(29, -1, -1)]
-ENGAGEMENT = calendars.ENGAGEMENT
+ENGAGEMENT = sources.ENGAGEMENT.calendar
 FETCHED_LONG_AGO = TODAY - dt.timedelta(days=ENGAGEMENT.window_days + 20)
 
 CATALOGUE = """

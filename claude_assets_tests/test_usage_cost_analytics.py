@@ -19,10 +19,13 @@ import pytest
 
 from claude_assets.definitions import build_definitions
 from claude_assets.emulator import Emulator, EmulatorConfig
-from claude_assets.endpoints import CLAUDE_USAGE, ENDPOINTS, LEGACY_NOTE, MAX_GROUP_BY
-from claude_assets.lake import Lake
-from claude_assets.organizations import parse
-from claude_assets.tables import flatten
+from claude_assets.engine.endpoint import MAX_GROUP_BY
+from claude_assets.engine.lake import Lake
+from claude_assets.engine.organizations import parse
+from claude_assets.engine.tables import flatten
+from claude_assets.sources import ENDPOINTS
+from claude_assets.sources.common import LEGACY_NOTE
+from claude_assets.sources.usage_cost_analytics import CLAUDE_USAGE
 from claude_assets_tests.helpers import TODAY, failure
 
 DAYS = [TODAY - dt.timedelta(days=n) for n in range(35, 5, -1)]  # 30 settled-enough days, inside every window

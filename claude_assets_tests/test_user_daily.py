@@ -8,14 +8,15 @@ import dagster as dg
 import pyarrow as pa
 import pytest
 
-from claude_assets.assets.history import claude_code_user_daily
-from claude_assets.assets.telemetry import TELEMETRY_TABLE, claude_code_telemetry
-from claude_assets.endpoints import RAW_TABLES
+from claude_assets.defs.assets.history import claude_code_user_daily
+from claude_assets.defs.assets.telemetry import claude_code_telemetry
+from claude_assets.defs.resources import LakeResource, TelemetryResource
 from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets.emulator.telemetry import write_telemetry
-from claude_assets.lake import Lake
-from claude_assets.resources import LakeResource, TelemetryResource
-from claude_assets.telemetry.metrics import MEASURE_COLUMNS
+from claude_assets.engine.lake import Lake
+from claude_assets.engine.telemetry.metrics import MEASURE_COLUMNS
+from claude_assets.sources import RAW_TABLES
+from claude_assets.sources.telemetry import TELEMETRY_TABLE
 from claude_assets_tests.helpers import TODAY, materialize
 
 NEWEST = TODAY - dt.timedelta(days=3)  # the engagement calendar's newest day
@@ -103,7 +104,7 @@ def test_an_organization_with_only_an_analytics_key_still_gets_its_history(organ
 
 
 def test_the_user_day_columns_are_the_documented_contract():
-    from claude_assets.assets.history import USER_DAILY
+    from claude_assets.sources.claude_code_history import USER_DAILY
 
     measures = ["sessions", "lines_added", "lines_removed", "commits", "pull_requests", "edit_accepted",
                 "edit_rejected", "multi_edit_accepted", "multi_edit_rejected", "input_tokens", "output_tokens",

@@ -1,0 +1,1 @@
+"""The Dagster wiring: asset factories, checks, freshness, automation, sensors, alerts, resources and jobs."""

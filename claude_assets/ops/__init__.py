@@ -1,0 +1,1 @@
+"""One module per `claude-assets` verb; `cli.py` only dispatches to them."""
