@@ -130,6 +130,13 @@ _ASKING = threading.Lock()  # spans land in parallel threads: one of them asks, 
 _PROBE = next(e for e in ENDPOINTS if e.name == "claude_usage")
 
 
+def forget_key_organizations() -> None:
+    """Forget every key's organization, learnt or asked in vain, as a new process starts (a lone `dg launch`)."""
+    with _ASKING:
+        _KEY_ORGANIZATIONS.clear()
+        _UNNAMED.clear()
+
+
 def _key(client: ApiClient) -> tuple[str, str]:
     return client.base_url, client.key.fingerprint
 

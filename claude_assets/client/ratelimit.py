@@ -60,3 +60,9 @@ def shared_limiter(base_url: str, kind: str, organization: str, requests_per_min
         if limiter is None or limiter.requests_per_minute != requests_per_minute:
             limiter = _registry[key] = RateLimiter(requests_per_minute)
         return limiter
+
+
+def forget_limiters() -> None:
+    """Drop every shared limiter, so the next request starts a new budget, as in a new process (tests)."""
+    with _registry_lock:
+        _registry.clear()
