@@ -12,8 +12,10 @@ from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets.lake import Lake
 from claude_assets_tests.helpers import TODAY, failure, materialize, materializations
 
-# Settled (engagement settles three days after the day ends) and inside every calendar and window.
-DAY = TODAY - dt.timedelta(days=5)
+# Settled (engagement settles three days after the day ends), inside every calendar and window, and a weekday:
+# the emulator's two anchors and its weekday regular (emulator.people) are active on it, so it has three rows or
+# more and a third of them is far fewer.
+DAY = next(d for d in (TODAY - dt.timedelta(days=n) for n in (5, 6, 7)) if d.weekday() < 5)
 DAYS = [TODAY - dt.timedelta(days=n) for n in (9, 8, 7, 6, 5)]
 USERS = "enterprise_user_activity"
 
