@@ -26,6 +26,14 @@ DAY = dt.timedelta(days=1)
 WINDOW = sources.ENGAGEMENT.calendar.window_days
 
 
+def _around(call, read):
+    """`call()`'s answer and the values `read()` gave just before and just after it: one, or two when midnight passed
+    while it ran; the code under test read the clock in between, so it saw one of them."""
+    before = read()
+    answer = call()
+    return answer, {before, read()}
+
+
 def _cli(capsys, *argv: str) -> tuple[int, list[str], list[str]]:
     code = cli.main(list(argv))
     out, err = capsys.readouterr()
@@ -46,11 +54,12 @@ def test_a_backfill_beyond_the_history_window_asks_nothing_says_so_in_one_line_a
 
 
 def test_a_range_across_the_window_edge_is_clamped_to_the_days_still_served():
-    fit = fitted(TODAY - 200 * DAY, TODAY - 10 * DAY, ["enterprise_summaries", "enterprise_cost", "api_cost"],
-                 served=True)
-    assert fit.ranges["enterprise_summaries"][0] == max(calendars.ENTERPRISE_FLOOR, TODAY - WINDOW * DAY)
-    assert fit.ranges["enterprise_cost"][0] == max(calendars.ENTERPRISE_FLOOR, TODAY - 200 * DAY)
-    assert fit.ranges["api_cost"] == (TODAY - 200 * DAY, TODAY - 10 * DAY)
+    start, end = TODAY - 200 * DAY, TODAY - 10 * DAY
+    fit, todays = _around(lambda: fitted(start, end, ["enterprise_summaries", "enterprise_cost", "api_cost"],
+                                         served=True), calendars.utc_today)
+    assert fit.ranges["enterprise_summaries"][0] in {max(calendars.ENTERPRISE_FLOOR, t - WINDOW * DAY) for t in todays}
+    assert fit.ranges["enterprise_cost"][0] == max(calendars.ENTERPRISE_FLOOR, start)
+    assert fit.ranges["api_cost"] == (start, end)
     assert not fit.outside
 
 
@@ -91,18 +100,19 @@ def test_a_day_that_can_no_longer_be_fetched_and_never_was_is_missing_nowhere():
     (calendars.ENTERPRISE_FLOOR - DAY, "the API has no data before 2026-01-01"),
 ])
 def test_a_day_outside_its_calendar_gets_one_line_with_the_range_and_why(capsys, day, why):
-    code, out, err = _backfill(capsys, day, day, "enterprise_summaries")
+    (code, out, err), ranges = _around(lambda: _backfill(capsys, day, day, "enterprise_summaries"), _range)
     assert code == 2 and out == []
     [line] = err
-    assert line.startswith(f"claude-assets backfill: enterprise_summaries: {day} is outside its calendar, {_range()} "
-                           f"({why}")
+    assert any(line.startswith(f"claude-assets backfill: enterprise_summaries: {day} is outside its calendar, "
+                               f"{calendar} ({why}") for calendar in ranges), line
 
 
 def test_a_rebuild_of_a_day_outside_its_calendar_gets_the_same_line(capsys):
-    code, out, err = _cli(capsys, "rebuild", "--from", str(TODAY), "--to", str(TODAY), "--select", "enterprise_summaries")
+    (code, out, err), ranges = _around(lambda: _cli(capsys, "rebuild", "--from", str(TODAY), "--to", str(TODAY),
+                                                    "--select", "enterprise_summaries"), _range)
     assert code == 2 and out == []
-    assert err == [f"claude-assets rebuild: enterprise_summaries: {TODAY} is outside its calendar, {_range()} "
-                   "(not served yet: the API's newest day is today - 3)"]
+    assert err in [[f"claude-assets rebuild: enterprise_summaries: {TODAY} is outside its calendar, {calendar} "
+                    "(not served yet: the API's newest day is today - 3)"] for calendar in ranges]
 
 
 def _range() -> str:
@@ -123,8 +133,10 @@ def test_a_rebuild_from_the_kept_answers_asks_only_for_days_that_are_partitions(
     if served <= calendars.ENTERPRISE_FLOOR:
         pytest.skip("on this date the 90-day window reaches back to the API's first day")
     org = dataclasses.replace(DEFAULT, data_dir=str(tmp_path))
-    [command] = commands(calendars.ENTERPRISE_FLOOR, TODAY - 10 * DAY, ["enterprise_summaries"], [org])
-    assert command[command.index("--partition-range") + 1] == f"{served}...{TODAY - 10 * DAY}"
+    [command], todays = _around(lambda: commands(calendars.ENTERPRISE_FLOOR, TODAY - 10 * DAY,
+                                                 ["enterprise_summaries"], [org]), calendars.utc_today)
+    assert command[command.index("--partition-range") + 1] in {
+        f"{sources.ENGAGEMENT.calendar.bounds(today, served=True)[0]}...{TODAY - 10 * DAY}" for today in todays}
 
     held = served - 30 * DAY
     Lake(str(tmp_path)).write_day("enterprise_summaries", held, pa.table({"date": [held]}), {})

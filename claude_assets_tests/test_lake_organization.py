@@ -79,19 +79,12 @@ def test_days_written_before_days_recorded_an_organization_are_accepted(demo_org
 PROBE = "/v1/organizations/analytics/usage"  # where a process asks the key's organization when no answer named it
 
 
-@pytest.fixture
-def new_process(monkeypatch):
-    """A process that has learnt no key's organization and asked none, as a lone `dg launch` starts."""
-    monkeypatch.setattr(sync, "_KEY_ORGANIZATIONS", {})
-    monkeypatch.setattr(sync, "_UNNAMED", set(), raising=False)
-
-
 def asked(emu) -> int:
     return emu.stats.snapshot()["by_path"].get(PROBE, 0)
 
 
-def test_a_lone_run_of_an_answer_naming_no_organization_asks_the_keys_organization_once(demo_org, new_process,
-                                                                                         tmp_path):
+def test_a_lone_run_of_an_answer_naming_no_organization_asks_the_keys_organization_once(demo_org, tmp_path):
+    """Each test starts as a new process, which has learnt no key's organization (conftest's `a_new_process`)."""
     lake = Lake(str(tmp_path))
     before = asked(demo_org)
     assert materialize(demo_org, str(tmp_path), ["enterprise_user_activity"], days=DAYS).success
@@ -103,12 +96,11 @@ def test_a_lone_run_of_an_answer_naming_no_organization_asks_the_keys_organizati
     assert asked(demo_org) - before == 1, "known for the rest of the process"
 
 
-def test_a_lone_run_over_another_organizations_days_stops_and_writes_nothing(demo_org, own_org, new_process,
-                                                                              tmp_path):
+def test_a_lone_run_over_another_organizations_days_stops_and_writes_nothing(demo_org, own_org, tmp_path):
     lake = Lake(str(tmp_path))
     assert materialize(own_org, str(tmp_path), ["enterprise_usage"], days=DAYS).success, "the key's organization learnt"
     assert materialize(own_org, str(tmp_path), ["enterprise_user_activity"], days=DAYS).success
-    sync._KEY_ORGANIZATIONS.clear()  # a new process: nothing learnt
+    sync.forget_key_organizations()  # a new process: nothing learnt
     newer = [*DAYS, DAYS[-1] + dt.timedelta(days=1)]
     result = materialize(demo_org, str(tmp_path), ["enterprise_user_activity"], days=newer)
     assert not result.success
@@ -120,8 +112,7 @@ def test_a_lone_run_over_another_organizations_days_stops_and_writes_nothing(dem
         == {own_org.org.organization_id}
 
 
-def test_a_refused_question_leaves_the_days_unnamed_and_is_not_asked_again(demo_org, new_process, monkeypatch,
-                                                                           tmp_path):
+def test_a_refused_question_leaves_the_days_unnamed_and_is_not_asked_again(demo_org, monkeypatch, tmp_path):
     # The API now wants a beta flag the client does not send: as for an organization the beta is closed to, a 400.
     monkeypatch.setattr(usage_cost_api, "BETA", "analytics-usage-cost-closed")
     lake = Lake(str(tmp_path))

@@ -12,8 +12,10 @@ from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets.engine.lake import Lake
 from claude_assets_tests.helpers import TODAY, failure, materializations, materialize
 
-# Settled (engagement settles three days after the day ends) and inside every calendar and window.
-DAY = TODAY - dt.timedelta(days=5)
+# Settled (engagement settles three days after the day ends), inside every calendar and window, and a weekday:
+# the emulator's two anchors and its weekday regular (emulator.people) are active on it, so it has three rows or
+# more and a third of them is far fewer.
+DAY = next(d for d in (TODAY - dt.timedelta(days=n) for n in (5, 6, 7)) if d.weekday() < 5)
 DAYS = [TODAY - dt.timedelta(days=n) for n in (9, 8, 7, 6, 5)]
 USERS = "enterprise_user_activity"
 
@@ -58,6 +60,32 @@ def test_a_drifted_answer_is_quarantined_and_the_good_day_stays(org, tmp_path, d
     [event] = materializations(accepted)[USERS]
     assert said.split(" ")[-1] in " ".join(event.metadata["accepted_worse_answer"].value)
     assert not lake.read_day(USERS, DAY).equals(good)
+
+
+CLAUDE_CODE = ["claude_code_usage", "claude_code_model_usage"]
+
+
+def test_an_api_keys_first_rows_in_a_day_of_members_rows_are_new_data_and_a_members_lost_email_is_drift(org, tmp_path):
+    """A row's identity is its whole key, judged per kind of row: an API key's Claude Code row has no e-mail."""
+    rows = org.org.claude_code_records(DAY)
+    members = sum(row["actor"]["type"] == "user_actor" for row in rows)
+    assert 0 < members < len(rows), "the emulator's nightly key runs every day (emulator.people.NIGHTLY_KEY)"
+    org.faults.drift_next(1, keep_rows=(members - 0.5) / len(rows))  # the day as first reported: members' rows only
+    assert materialize(org, str(tmp_path), CLAUDE_CODE, day=DAY).success
+    lake = Lake(str(tmp_path))
+    assert set(lake.read_day("claude_code_usage", DAY)["actor_type"].to_pylist()) == {"user_actor"}
+
+    result = materialize(org, str(tmp_path), CLAUDE_CODE, day=DAY)
+    assert result.success, failure(result)
+    for asset in CLAUDE_CODE:
+        table = lake.read_day(asset, DAY).to_pandas()
+        assert set(table["actor_type"]) == {"user_actor", "api_actor"}, asset
+        assert table.loc[table["actor_type"] == "user_actor", "email"].notna().all(), asset
+
+    org.faults.drift_next(1, drop=["actor.email_address"])
+    result = materialize(org, str(tmp_path), CLAUDE_CODE, day=DAY)
+    assert not result.success
+    assert f"key column email is null in {members} of {len(rows)} rows" in failure(result)
 
 
 def test_a_new_field_goes_to_extra_without_fuss(org, tmp_path):

@@ -52,7 +52,8 @@ def test_the_overview_adds_up_what_each_source_says(lake_of_everything):
         assert row["enterprise_billed_cost_usd"] < row["enterprise_list_cost_usd"], "the organization has a discount"
         assert "api_cost" in row["sources"] and "claude_code_telemetry" in row["sources"]
     installs = [d for d in DAYS if not lake.read_day("claude_code_user_daily", d).to_pandas()["person"].all()]
-    assert installs, "API-key clients known only by user.id are in the history, and are not counted as users"
+    assert installs, "API-key clients known only by user.id (emulator.people.NIGHTLY_KEY's, every day) are in the " \
+                     "history, and are not counted as users"
 
 
 def test_cost_reconciliation_puts_estimates_beside_billed_cost(lake_of_everything):

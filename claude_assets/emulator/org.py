@@ -27,7 +27,7 @@ from functools import lru_cache
 from . import activity, catalog, ids
 from .activity import CodeRecord, UserDay
 from .claude_code_rows import day_rows
-from .people import ApiKey, User, build_api_keys, build_projects, build_users
+from .people import NIGHTLY_KEY, ApiKey, User, build_api_keys, build_projects, build_users
 
 DAY_CACHE_SIZE = 96  # full user-days (~1.5 MB per day at 1,000 users): the 90-day engagement window
 API_CACHE_SIZE = 512  # the Console side of a day is small: a year fits
@@ -155,7 +155,7 @@ class SyntheticOrg:
             return
         for k, key in enumerate(self.actor_keys):
             r = ids.rng(self.seed, "actor-code", key.name, day.toordinal())
-            if r.random() < (0.2 if day.weekday() >= 5 else 0.85):
+            if r.random() < (0.2 if day.weekday() >= 5 else 0.85) or key.name == NIGHTLY_KEY:
                 bot = _bot_profile(key, k)
                 for record in activity.code_records(r, bot, day):
                     yield key, record

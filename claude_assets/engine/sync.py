@@ -128,6 +128,13 @@ _UNNAMED: set[tuple[str, str]] = set()  # keys whose organization was asked in v
 _ASKING = threading.Lock()  # spans land in parallel threads: one of them asks, the others wait for its answer
 
 
+def forget_key_organizations() -> None:
+    """Forget every key's organization, learnt or asked in vain, as a new process starts (a lone `dg launch`)."""
+    with _ASKING:
+        _KEY_ORGANIZATIONS.clear()
+        _UNNAMED.clear()
+
+
 def _key(client: ApiClient) -> tuple[str, str]:
     return client.base_url, client.key.fingerprint
 
@@ -413,18 +420,17 @@ MIN_ROWS_EMPTIED = 3  # a column all null in one or two rows may be the data (a 
 def worse(endpoint: Endpoint, table: Table, day: dt.date, before: pa.Table | None, new: Flattened) -> list[str]:
     """Why a new answer for a day would make the day in the lake worse; empty when it is at least as good.
 
-    Worse means: a key column that had a value in every row now has nulls; columns that had values are
-    now empty in every one of three or more rows (a block of fields gone); values that parsed before no
-    longer do; or, for a day that had settled, far fewer rows. A new field is not worse: it goes to
-    `extra`. Dimensions are left out, as which of them hold values follows the query's grouping."""
+    Worse means: a key column that had a value in every row of a kind (`KINDS`) now has nulls in that kind;
+    columns that had values are now empty in every one of three or more rows (a block of fields gone); values
+    that parsed before no longer do; or, for a day that had settled, far fewer rows. A new field is not worse:
+    it goes to `extra`. Dimensions are left out, as which of them hold values follows the query's grouping."""
     after = new.table
     if before is None or before.num_rows == 0:
         return []
     shared = [c for c in after.column_names if c in before.column_names and c != "extra"]
     key = [c for c in table.natural_key if c in shared and c != "date"]
     dimensions = {c.name for c in table.columns if c.blank_is_null}
-    problems = [f"key column {c} is null in {after[c].null_count} of {after.num_rows} rows (it had a value in every "
-                "row)" for c in key if before[c].null_count == 0 and after[c].null_count > 0]
+    problems = _unidentified(key, before, after)
     emptied = [c for c in shared if c not in key and c not in dimensions and after.num_rows >= MIN_ROWS_EMPTIED
                and before[c].null_count < before.num_rows and after[c].null_count == after.num_rows]
     if emptied:
@@ -437,6 +443,30 @@ def worse(endpoint: Endpoint, table: Table, day: dt.date, before: pa.Table | Non
     if settled and after.num_rows < before.num_rows * MIN_ROWS_SHARE:
         problems.append(f"{after.num_rows} rows where the settled day had {before.num_rows}")
     return problems
+
+
+KINDS = ("grouping", "actor_type")  # key columns that say what kind of row it is: which other key columns it has
+
+
+def _unidentified(key: list[str], before: pa.Table, after: pa.Table) -> list[str]:
+    """Key columns that had a value in every row of a kind of row and now have nulls in rows of that kind.
+
+    A row's identity is its whole key, judged per kind of row: an API key's row has no e-mail, so the first such
+    row in a day of members' rows is new data, not drift. The kind columns themselves are judged over every row."""
+    kinds = [c for c in key if c in KINDS]
+    problems = [(c, after[c].null_count, "row") for c in kinds if before[c].null_count == 0 and after[c].null_count]
+    kind_before = list(zip(*(before[c].to_pylist() for c in kinds))) if kinds else [()] * before.num_rows
+    kind_after = list(zip(*(after[c].to_pylist() for c in kinds))) if kinds else [()] * after.num_rows
+    for c in key:
+        if c in kinds:
+            continue
+        gaps = {kind for kind, value in zip(kind_before, before[c].to_pylist()) if value is None}
+        full = set(kind_before) - gaps
+        nulls = sum(1 for kind, value in zip(kind_after, after[c].to_pylist()) if value is None and kind in full)
+        if nulls:
+            problems.append((c, nulls, f"row of its {' and '.join(kinds)}" if kinds else "row"))
+    return [f"key column {c} is null in {nulls} of {after.num_rows} rows (it had a value in every {where})"
+            for c, nulls, where in problems]
 
 
 def _known(day: dt.date) -> dict:

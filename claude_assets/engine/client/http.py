@@ -184,8 +184,10 @@ class ApiClient:
         """`get_json`, with the answer's headers too: the connection check reads the rate budget from them."""
         stats = stats if stats is not None else RequestStats()
         attempt = misses = 0
+        pause = 0.0
         while True:
-            self.limiter.acquire()
+            self.limiter.acquire(self._sleep, pause=pause)
+            pause = 0.0
             stats.requests += 1
             try:
                 response = self._send(path, params, headers)
@@ -207,17 +209,18 @@ class ApiClient:
                         f"{self.base_url} is unreachable or cutting responses off; check the network and "
                         "ANTHROPIC_BASE_URL, then run again: days already written are kept."
                     ) from None
-                self._wait(attempt, None, stats)
+                self._sleep(self._delay(attempt, None, stats))
                 attempt += 1
                 continue
             if body is not None:
                 return body, response.headers
             if response.status_code in RETRYABLE_STATUSES and attempt < self.max_retries:
                 retry_after = _retry_after(response)
-                if response.status_code == 429:
+                if response.status_code == 429:  # the limiter holds back every request it paces; this one waits in its slot
                     stats.rate_limited += 1
-                    self.limiter.pause(retry_after if retry_after is not None else self._backoff(attempt))
-                self._wait(attempt, retry_after, stats)
+                    pause = self._delay(attempt, retry_after, stats)
+                else:
+                    self._sleep(self._delay(attempt, retry_after, stats))
                 attempt += 1
                 continue
             raise self._error(response, path, params, attempts=attempt + 1)
@@ -262,13 +265,14 @@ class ApiClient:
     def _backoff(self, attempt: int) -> float:
         return self._random.uniform(0, min(self.backoff_max_s, self.backoff_base_s * 2**attempt))
 
-    def _wait(self, attempt: int, retry_after: float | None, stats: RequestStats) -> None:
+    def _delay(self, attempt: int, retry_after: float | None, stats: RequestStats) -> float:
+        """How long to wait before the next attempt (counted as a retry): Retry-After and a little, or a backoff."""
         stats.retries += 1
         delay = self._backoff(attempt)
         if retry_after is not None:
             delay = retry_after + self._random.uniform(0, max(0.05, 0.1 * retry_after))
         log.info("retrying in %.2fs (attempt %d of %d)", delay, attempt + 2, self.max_retries + 1)
-        self._sleep(delay)
+        return delay
 
     def _unreachable_message(self, path: str, why: str, detail: str) -> str:
         parts = urlsplit(self.base_url)

@@ -30,20 +30,18 @@ class RateLimiter:
         self._clock = clock
         self._sleep = sleep
 
-    def acquire(self) -> None:
-        """Block until this caller's slot comes up."""
+    def acquire(self, sleep: Callable[[float], None] | None = None, *, pause: float = 0.0) -> None:
+        """Block until this caller's slot comes up, sleeping with `sleep` (the caller's, which tests replace).
+
+        `pause`: the server asked us to slow down (429), so this caller's slot is at least that far off, and every
+        other caller's comes after it."""
         with self._lock:
             now = self._clock()
-            slot = max(now, self._next)
+            slot = max(now + pause, self._next)
             self._next = slot + self._interval
             wait = slot - now
         if wait > 0:
-            self._sleep(wait)
-
-    def pause(self, seconds: float) -> None:
-        """Push every caller's next slot back, after the server asked us to slow down (429)."""
-        with self._lock:
-            self._next = max(self._next, self._clock() + seconds)
+            (sleep or self._sleep)(wait)
 
 
 _registry: dict[tuple[str, str, str], RateLimiter] = {}
@@ -62,3 +60,9 @@ def shared_limiter(base_url: str, kind: str, organization: str, requests_per_min
         if limiter is None or limiter.requests_per_minute != requests_per_minute:
             limiter = _registry[key] = RateLimiter(requests_per_minute)
         return limiter
+
+
+def forget_limiters() -> None:
+    """Drop every shared limiter, so the next request starts a new budget, as in a new process (tests)."""
+    with _registry_lock:
+        _registry.clear()

@@ -12,7 +12,8 @@ import os
 import re
 import threading
 
-KEY_VARIABLES = {"ANTHROPIC_ADMIN_API_KEY", "ANTHROPIC_ANALYTICS_API_KEY"}
+DEFAULT_KEY_VARIABLES = frozenset({"ANTHROPIC_ADMIN_API_KEY", "ANTHROPIC_ANALYTICS_API_KEY"})
+KEY_VARIABLES = set(DEFAULT_KEY_VARIABLES)
 HIDDEN = "[the key]"
 MIN_SECRET_CHARS = 8  # shorter values are not keys, and hiding them would garble ordinary words
 _TOKEN = re.compile(r"sk-ant-[A-Za-z0-9_-]+")
@@ -39,6 +40,15 @@ def watch_variables(*names: str) -> None:
     """Variables that hold keys (an organization's own): their values are hidden wherever they appear."""
     with _lock:
         KEY_VARIABLES.update(names)
+
+
+def forget_keys() -> None:
+    """Forget the remembered keys and watched variables, as a new process starts (tests: so a test's key is hidden
+    because its own code remembered it, not an earlier test's)."""
+    with _lock:
+        _keys.clear()
+        KEY_VARIABLES.clear()
+        KEY_VARIABLES.update(DEFAULT_KEY_VARIABLES)
 
 
 def secrets() -> list[str]:
