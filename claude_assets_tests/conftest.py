@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from claude_assets.emulator import Emulator, EmulatorConfig
-from claude_assets.engine import sync
+from claude_assets.engine import fetch
 from claude_assets.engine.client import ratelimit, redact
 
 
@@ -13,7 +13,7 @@ from claude_assets.engine.client import ratelimit, redact
 def a_new_process() -> None:
     """Each test starts as a new process would: no key's organization learnt, no rate budget spent, no key
     remembered. A test then passes on what its own code did, whatever ran before it in this process."""
-    sync.forget_key_organizations()
+    fetch.forget_key_organizations()
     ratelimit.forget_limiters()
     redact.forget_keys()
 

@@ -19,7 +19,7 @@ import pytest
 
 from claude_assets.defs.assets.raw import raw_assets
 from claude_assets.defs.resources import AdminApiResource, AnalyticsApiResource, LakeResource
-from claude_assets.engine import sync
+from claude_assets.engine import fetch, guards, sync
 from claude_assets.engine.client import ApiClient, ApiKey, KeyKind, MalformedResponseError, Pagination, TransportError
 from claude_assets.engine.lake import Lake
 from claude_assets.sources import ENDPOINTS
@@ -216,14 +216,14 @@ def test_a_500_whose_body_is_nested_200_000_deep_is_still_a_server_error(hostile
 
 def day() -> dt.date:
     """A day every calendar used here asks the API for, relative to the clock the sync reads."""
-    return sync.utcnow().date() - dt.timedelta(days=5)
+    return fetch.utcnow().date() - dt.timedelta(days=5)
 
 
 def run_sync(server: Hostile, endpoint: str, lake_dir) -> BaseException | None:
     """A real sync of one day into a real lake, bounded in time; what it raised."""
     with client(server) as api:
         raised, _ = within(30, lambda: list(sync.sync_days(ENDPOINT[endpoint], api, Lake(str(lake_dir)), [day()],
-                                                           resume=False, today=sync.utcnow().date())))
+                                                           resume=False, today=fetch.utcnow().date())))
     return raised
 
 
@@ -279,7 +279,7 @@ def test_an_organization_changing_between_pages_is_refused_and_nothing_lands(hos
 
     server = hostile(two_organizations)
     raised = run_sync(server, "enterprise_user_usage", tmp_path)
-    assert isinstance(raised, sync.OrganizationChangedError), repr(raised)
+    assert isinstance(raised, guards.OrganizationChangedError), repr(raised)
     assert "for organization org_AAA on page 1 and for org_BBB on page 2, so nothing was written" in str(raised)
     assert server.requests == 2 and files(tmp_path) == []
 

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from claude_assets.emulator import Emulator, EmulatorConfig, usage_cost_api
-from claude_assets.engine import sync
+from claude_assets.engine import fetch
 from claude_assets.engine.lake import Lake
 from claude_assets_tests.helpers import TODAY, failure, materialize
 
@@ -100,7 +100,7 @@ def test_a_lone_run_over_another_organizations_days_stops_and_writes_nothing(dem
     lake = Lake(str(tmp_path))
     assert materialize(own_org, str(tmp_path), ["enterprise_usage"], days=DAYS).success, "the key's organization learnt"
     assert materialize(own_org, str(tmp_path), ["enterprise_user_activity"], days=DAYS).success
-    sync.forget_key_organizations()  # a new process: nothing learnt
+    fetch.forget_key_organizations()  # a new process: nothing learnt
     newer = [*DAYS, DAYS[-1] + dt.timedelta(days=1)]
     result = materialize(demo_org, str(tmp_path), ["enterprise_user_activity"], days=newer)
     assert not result.success

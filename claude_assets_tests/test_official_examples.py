@@ -18,8 +18,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from claude_assets.engine.client import ApiClient, ApiKey, KeyKind
+from claude_assets.engine.fetch import sync_span
 from claude_assets.engine.lake import Lake
-from claude_assets.engine.sync import sync_span
 from claude_assets.engine.tables import _PARSERS, Table, _leaves
 from claude_assets.sources import ENDPOINTS
 from claude_assets_tests.helpers import TODAY, materializations, materialize
