@@ -29,18 +29,13 @@ from claude_assets import __version__
 from claude_assets.defs.assets.inputs import identifier, quote
 from claude_assets.engine.lake import FILE_NAME, Lake
 from claude_assets.engine.organizations import Organization
-from claude_assets.sources import RAW_TABLES
-from claude_assets.sources.claude_code_history import USER_DAILY
-from claude_assets.sources.organization import OVERVIEW, RECONCILIATION
-from claude_assets.sources.telemetry import EVENTS_TABLE, TELEMETRY_TABLE
+from claude_assets.sources import TABLES
 
 PROMPT, CONTINUE = "claude-assets> ", "          ...> "
 MAX_ROWS = 200  # printed per statement
 EXPORT_MARK = "claude_assets_export"  # the table that says `--export` wrote a database file
 DUCKDB_MAGIC = (8, b"DUCK")  # where a DuckDB database file says what it is
-# The folders an asset of the code location writes: the raw tables and the derived ones.
-LAKE_ASSETS = frozenset(RAW_TABLES) | {table.asset for table in (TELEMETRY_TABLE, EVENTS_TABLE, USER_DAILY, OVERVIEW,
-                                                                 RECONCILIATION)}
+LAKE_ASSETS = frozenset(TABLES)  # the folders an asset of the code location writes, raw and derived
 
 
 class SqlError(Exception):

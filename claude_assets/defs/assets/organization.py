@@ -19,32 +19,27 @@ import dagster as dg
 from claude_assets.defs.assets.charts import overview_chart, reconciliation_chart
 from claude_assets.defs.assets.daily import derived_daily_asset
 from claude_assets.engine.organizations import DEFAULT, Organization
-from claude_assets.sources import RAW_TABLES
-from claude_assets.sources.claude_code_history import USER_DAILY
+from claude_assets.sources import TABLES
 from claude_assets.sources.organization import OVERVIEW, RECONCILIATION, SOURCE
-from claude_assets.sources.telemetry import TELEMETRY_TABLE
 
 OVERVIEW_INPUTS = ["enterprise_summaries", "claude_code_user_daily", "claude_code_model_usage",
                    "claude_code_telemetry", "enterprise_cost", "api_cost", "claude_cost"]
 RECONCILIATION_INPUTS = ["claude_code_telemetry", "claude_code_model_usage", "enterprise_user_cost", "claude_cost"]
-_TABLES = {**RAW_TABLES, TELEMETRY_TABLE.asset: TELEMETRY_TABLE, USER_DAILY.asset: USER_DAILY}
 
 
 def build_org_daily_overview(org: Organization = DEFAULT) -> dg.AssetsDefinition:
     """The query is `queries/org_daily_overview.sql`."""
     return derived_daily_asset(
-        OVERVIEW, SOURCE.calendar_of(OVERVIEW.asset), SOURCE.group, [_TABLES[name] for name in OVERVIEW_INPUTS], OVERVIEW.description,
-        org,
-        chart=overview_chart,
+        OVERVIEW, SOURCE.calendar_of(OVERVIEW.asset), SOURCE.group, [TABLES[name] for name in OVERVIEW_INPUTS],
+        OVERVIEW.description, org, chart=overview_chart,
     )
 
 
 def build_cost_reconciliation(org: Organization = DEFAULT) -> dg.AssetsDefinition:
     """The query is `queries/cost_reconciliation.sql`."""
     return derived_daily_asset(
-        RECONCILIATION, SOURCE.calendar_of(RECONCILIATION.asset), SOURCE.group, [_TABLES[name] for name in RECONCILIATION_INPUTS],
-        RECONCILIATION.description,
-        org,
+        RECONCILIATION, SOURCE.calendar_of(RECONCILIATION.asset), SOURCE.group,
+        [TABLES[name] for name in RECONCILIATION_INPUTS], RECONCILIATION.description, org,
         replaces={"claude_cost": ("enterprise_user_cost",)},
         chart=reconciliation_chart,
     )
