@@ -27,8 +27,10 @@ from claude_assets.workers import recorded_multiprocess_executor
 # The sources whose days are revised for a month: re-fetched daily until settled (if any organization syncs them).
 PROVISIONAL_GROUPS = ("usage_cost_analytics", "enterprise_usage_cost", "admin_usage_cost")
 
+# A run of several steps forks each from a server that imported the run's code location once (workers.py).
 executor = recorded_multiprocess_executor.configured(
-    {"tag_concurrency_limits": [{"key": API_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1}]}
+    {"tag_concurrency_limits": [{"key": API_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1}],
+     "start_method": {"forkserver": {}}}
 )
 
 
