@@ -26,8 +26,10 @@ from claude_assets.sources import SOURCES
 # at most one of them at a time, while other APIs and organizations overlap. Across runs, the
 # instance's pools do the same (deploy/dagster.yaml).
 
+# A run of several steps forks each from a server that imported the run's code location once (workers.py).
 executor = recorded_multiprocess_executor.configured(
-    {"tag_concurrency_limits": [{"key": API_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1}]}
+    {"tag_concurrency_limits": [{"key": API_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1}],
+     "start_method": {"forkserver": {}}}
 )
 
 

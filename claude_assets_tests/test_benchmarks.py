@@ -77,3 +77,10 @@ def test_the_raw_answers_benchmark_still_runs_and_rebuilds_what_it_fetched(tmp_p
     figures = run_benchmark(tmp_path, "raw_answers.py", "--days", WEEK, "--users", "10")
     assert figures["rows"] > 0 and figures["raw_mb"] > 0 and figures["raw_mb_per_year"] > 0
     assert figures["rebuilt_equal"] is True and figures["rebuild_s"] > 0
+
+
+def test_the_launch_speed_benchmark_still_times_a_dg_launch_and_prints_its_figures(tmp_path):
+    """One `dg launch` only: the daemon backfill pass starts a daemon and a webserver, too long for a smoke run."""
+    figures = run_benchmark(tmp_path, "launch_speed.py", "--repeat", "1", "--skip-backfill")
+    assert figures["repeat"] == 1 and len(figures["launch_all_s"]) == 1
+    assert figures["launch_s"] > 0 and figures["launch_cpu_s"] > 0 and "backfill_s" not in figures

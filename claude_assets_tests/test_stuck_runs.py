@@ -87,7 +87,7 @@ def killed_mid_sync(tmp_path, emu, env: dict) -> tuple[str, subprocess.Popen]:
     deadline = time.monotonic() + 150
     while time.monotonic() < deadline:
         record = run_of(home, "enterprise_user_activity")
-        if record is not None and step_pid(home, record.dagster_run.run_id) is not None:
+        if record is not None and step_started(home, record.dagster_run.run_id) is not None:
             break
         time.sleep(1)
     else:

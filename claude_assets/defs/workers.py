@@ -7,6 +7,14 @@ plus two run tags) records the host and pid of every run's process as the run st
 (sensors.py), evaluated by the daemon, fails a STARTED run whose process is gone from the host it runs on and
 frees its slots. A run on another host or container is never judged from here: `claude-assets status` lists it
 once it has held a slot for longer than STUCK_AFTER, with `claude-assets free-run <run id>`.
+
+The executor also runs a run that materializes one step's assets (a sync of one API's report, for a day or a
+backfill's range, and the checks on it) in the run's own process: a step's child process re-imports Dagster
+and the definitions, most of such a run's time, and the checks read what the step wrote, after it, so nothing
+would run alongside. The run is its own process already (the shell's, or the daemon's run worker), the step
+claims its pool's slot as in a child, and a failed step fails the run. A run of several such steps, which may
+overlap, keeps one child per step, forked from a server that imported the definitions once
+(`start_method: forkserver`, definitions.py).
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from typing import Optional
 
 import dagster as dg
 from dagster._core.executor.base import Executor
+from dagster._core.executor.in_process import InProcessExecutor
 from dagster._core.storage.dagster_run import FINISHED_STATUSES, DagsterRunStatus, RunRecord, RunsFilter
 
 HOST_TAG = "claude_assets/worker_host"
@@ -37,10 +46,12 @@ def this_host() -> str:
 
 
 class _Recorded(Executor):
-    """The multiprocess executor, which first tags the run with where its process runs."""
+    """The multiprocess executor, in process for a run that materializes one step's assets, which first tags the
+    run with where its process runs."""
 
     def __init__(self, inner: Executor):
         self._inner = inner
+        self._in_process = InProcessExecutor(inner.retries, inner.step_dependency_config)
 
     @property
     def retries(self):
@@ -52,13 +63,17 @@ class _Recorded(Executor):
 
     def execute(self, plan_context, execution_plan):
         plan_context.instance.add_run_tags(plan_context.run_id, {HOST_TAG: this_host(), PID_TAG: str(os.getpid())})
-        yield from self._inner.execute(plan_context, execution_plan)
+        materializing = [key for key in execution_plan.step_keys_to_execute
+                         if any(out.properties.asset_key for out in execution_plan.get_step_by_key(key).step_outputs)]
+        inner = self._in_process if len(materializing) <= 1 else self._inner
+        yield from inner.execute(plan_context, execution_plan)
 
 
 @dg.executor(name="multiprocess", config_schema=dg.multiprocess_executor.config_schema,
              requirements=dg.multiprocess_executor.get_requirements)
 def recorded_multiprocess_executor(init_context):
-    """`dg.multiprocess_executor`, with the run's host and pid in its tags (this module's docstring says why)."""
+    """`dg.multiprocess_executor`, with the run's host and pid in its tags, and in process for a run that
+    materializes one step's assets (this module's docstring says why)."""
     return _Recorded(dg.multiprocess_executor.executor_creation_fn(init_context))
 
 
