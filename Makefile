@@ -4,10 +4,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-calendar ui install system-packages clean
+.PHONY: demo test check test-calendar ui install system-packages clean
 # What the tests start besides Python: headless Chromium for the UI test, PostgreSQL for the deployment test,
 # faketime for `make test-calendar`.
 SYSTEM_PACKAGES := chromium chromium-driver postgresql faketime
+# Two pytest-xdist workers; loadgroup keeps tests marked with one xdist_group on one worker. The heaviest stories
+# are collected first (conftest.py), so each worker starts on one.
+PARALLEL := -n 2 --dist loadgroup
+# The fast tier: no daemon, webserver, browser, separate claude-assets/dg/dagster process or real wait.
+FAST := not stack and not browser and not slow and not subprocess
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +42,11 @@ system-packages:
 
 ## Run the whole test suite (what CI runs), within one UTC day (claude_assets_tests/one_day.py).
 test: $(STAMP) system-packages
-	$(BIN)/python -m claude_assets_tests.one_day
+	$(BIN)/python -m claude_assets_tests.one_day $(PARALLEL)
+
+## The fast tier while working (under 4 minutes): every test but the stack, browser, subprocess and slow ones.
+check: $(STAMP)
+	$(BIN)/python -m pytest $(PARALLEL) -m "$(FAST)"
 
 ## The tests that read the clock, under faketime at a spread of instants (claude_assets_tests/clock_matrix.py).
 test-calendar: $(STAMP) system-packages

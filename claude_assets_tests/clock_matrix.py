@@ -114,6 +114,10 @@ def moved_clock(offset: int) -> Iterator[dict]:
                "PYTHONPATH": os.pathsep.join(filter(None, [str(CLOCK), str(REPO), os.environ.get("PYTHONPATH")]))}
 
 
+# Each instant runs on two pytest-xdist workers, as `make test` does (the Makefile's PARALLEL); `-n 0` runs one.
+PARALLEL = ["-n", "2", "--dist", "loadgroup"]
+
+
 def run_at(instant: str, tests: list[str], extra: list[str]) -> tuple[int, str, float]:
     """pytest with the clock at `instant` (and running on from there); (exit code, summary, seconds).
 
@@ -123,7 +127,7 @@ def run_at(instant: str, tests: list[str], extra: list[str]) -> tuple[int, str, 
     wanted = dt.datetime.strptime(instant, "%Y-%m-%d %H:%M:%S").replace(tzinfo=dt.timezone.utc)
     offset = round((wanted - dt.datetime.now(dt.timezone.utc)).total_seconds())
     with moved_clock(offset) as env:
-        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests, *extra]
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *PARALLEL, *tests, *extra]
         started = time.monotonic()
         done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
     lines = [line for line in done.stdout.splitlines() if line.strip()]

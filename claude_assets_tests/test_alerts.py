@@ -4,49 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import dagster as dg
 import pytest
-from dagster._core.definitions.freshness import FreshnessState, FreshnessStateChange
+from dagster._core.definitions.freshness import FreshnessState
 
 from claude_assets.defs.alerts import Alert, Notifier
-from claude_assets.defs.sensors import ALERT_TAG, failure_alert_sensor, watch_sensor
+from claude_assets.defs.sensors import ALERT_TAG, failure_alert_sensor
 from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets.engine.client.errors import ADMIN_KEY_CHECKS
-from claude_assets_tests.helpers import TODAY, materialize
+from claude_assets_tests.helpers import TODAY, Webhook, freshness, materialize, tick
 
 DAY = TODAY - dt.timedelta(days=6)
-
-
-class Webhook:
-    """A loopback HTTP server that records every JSON body POSTed to it and answers `status`."""
-
-    def __init__(self, status: int = 200):
-        self.status, self.received = status, []
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                hook.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-                self.send_response(hook.status)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def texts(self) -> list[str]:
-        return [body["text"] for body in self.received]
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -75,19 +44,6 @@ def run_failure_sensor(instance, result, notify: Notifier):
         resources={"notifier": notify},
     ).for_run_failure()
     failure_alert_sensor(context)
-
-
-def tick(instance, notify: Notifier, cursor):
-    """One evaluation of the watch sensor; returns the cursor it leaves for the next tick."""
-    context = dg.build_sensor_context(instance=instance, cursor=cursor, resources={"notifier": notify})
-    watch_sensor(context)
-    return context.cursor
-
-
-def freshness(instance, asset: str, previous: FreshnessState, new: FreshnessState):
-    instance.report_runless_asset_event(FreshnessStateChange(
-        key=dg.AssetKey(asset), previous_state=previous, new_state=new, state_change_timestamp=time.time()
-    ))
 
 
 def test_a_rejected_key_fires_one_alert_with_the_checks_and_one_recovery(emu, tmp_path, webhook):

@@ -6,26 +6,12 @@ Timings vary, so only what every run must show is asserted, whatever the day.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
+import pytest
 
-from claude_assets_tests.stack import REPO
+from claude_assets_tests.helpers import run_benchmark
 
+pytestmark = pytest.mark.subprocess  # each script runs as its own process
 WEEK = "7"  # days: a window this long always has weekdays, when the synthetic organization is busy
-
-
-def run_benchmark(tmp_path: Path, script: str, *args: str) -> dict:
-    """Run benchmarks/<script> with its temporary files in tmp_path; the JSON object of its last line."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "DAGSTER_HOME", "CLAUDE_ASSETS_"))}
-    done = subprocess.run([sys.executable, str(REPO / "benchmarks" / script), *args], cwd=tmp_path,
-                          env={**env, "TMPDIR": str(tmp_path)}, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    figures = json.loads(done.stdout.splitlines()[-1])
-    assert isinstance(figures, dict), done.stdout[-3000:]
-    return figures
 
 
 def test_the_emulator_scale_benchmark_still_runs_and_prints_its_figures(tmp_path):
@@ -36,6 +22,7 @@ def test_the_emulator_scale_benchmark_still_runs_and_prints_its_figures(tmp_path
     assert figures["peak_rss_mb"] > 0
 
 
+@pytest.mark.slow
 def test_the_year_long_backfill_benchmark_still_runs_both_passes_and_prints_its_figures(tmp_path):
     """One day of the one-endpoint calendar: pass (a), pass (b) and a one-run per-partition comparison."""
     figures = run_benchmark(tmp_path, "backfill_year.py", "--days", "1", "--users", "5", "--rate-limit", "6000",

@@ -123,6 +123,7 @@ def test_the_key_never_reaches_the_event_log(emulator, tmp_path):
     assert "claude_code_usage" in logged
 
 
+@pytest.mark.subprocess
 def test_the_dagster_cli_materializes_one_partition(emulator, tmp_path):
     env = {
         **os.environ,

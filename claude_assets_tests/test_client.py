@@ -22,6 +22,7 @@ from claude_assets.engine.client import (
     ServerError,
     WrongKeyKindError,
 )
+from claude_assets_tests.helpers import Sleeps
 
 CLAUDE_CODE = "/v1/organizations/usage_report/claude_code"
 USERS = "/v1/organizations/analytics/users"
@@ -37,16 +38,6 @@ def records(page: dict) -> list[dict]:
 
 def buckets(page: dict) -> list[dict]:
     return page["data"]
-
-
-class Sleeps:
-    """Stands in for time.sleep so retry tests check the delays asked for without waiting them."""
-
-    def __init__(self):
-        self.delays: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
 
 
 @pytest.fixture

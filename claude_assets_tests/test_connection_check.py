@@ -21,9 +21,8 @@ from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets.engine.calendars import utc_today
 from claude_assets.engine.connection import Credential, _budget
 from claude_assets.engine.organizations import parse
-from claude_assets_tests.helpers import failure
+from claude_assets_tests.helpers import failure, two_organizations
 from claude_assets_tests.stack import BIN
-from claude_assets_tests.test_organizations import two_organizations
 
 APIS = ("Claude Code Analytics", "Claude Enterprise Analytics", "Usage and Cost Analytics",
         "Admin Usage & Cost (legacy)")
@@ -66,6 +65,7 @@ def never_shows_a_key(emu: Emulator, out: str) -> None:
         assert key not in out
 
 
+@pytest.mark.subprocess
 def test_the_check_passes_against_the_emulator_with_one_line_per_api():
     with Emulator(EmulatorConfig(seed=5, users=12)) as emu:
         todays = {utc_today()}  # and after the check: the check and the emulator read the clock in between

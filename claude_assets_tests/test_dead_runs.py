@@ -4,22 +4,21 @@ the steps of the same pool in other runs go on instead of waiting for it forever
 from __future__ import annotations
 
 import datetime as dt
-import os
-import signal
-from pathlib import Path
 
 import httpx
+import pytest
 from dagster import DagsterEventType, DagsterInstance
 
 from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets.ops.backfill import Chunk, Webserver
 from claude_assets.ops.instance import configure
-from claude_assets_tests.helpers import TODAY
+from claude_assets_tests.helpers import TODAY, kill
 from claude_assets_tests.stack import dagster_stack, wait_for
 
 LIMIT = 6  # requests a minute: the backfill below takes minutes, so it is still calling the API when killed
 BACKFILL_DAYS = (TODAY - dt.timedelta(days=14), TODAY - dt.timedelta(days=5))  # inside the engagement calendar
 DAY = TODAY - dt.timedelta(days=5)
+pytestmark = [pytest.mark.stack, pytest.mark.slow]  # a daemon and a webserver, a backfill paced over minutes
 
 RUNS = """
 query Runs($id: String!) {
@@ -48,17 +47,6 @@ def processes(home: str, run_id: str) -> dict[DagsterEventType, int]:
             if pid is not None:
                 found.setdefault(entry.dagster_event.event_type, int(pid.value))
     return found
-
-
-def kill(pid: int, home: str) -> bool:
-    """SIGKILL one of the run's processes if it is still running and still this instance's (not a reused pid)."""
-    try:
-        if f"DAGSTER_HOME={home}".encode() in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"):
-            os.kill(pid, signal.SIGKILL)
-            return True
-    except (FileNotFoundError, ProcessLookupError):
-        pass
-    return False
 
 
 def test_a_killed_run_gives_its_pool_slot_back(tmp_path):

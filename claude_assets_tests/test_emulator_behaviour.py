@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from claude_assets.emulator import Emulator, EmulatorConfig
+from claude_assets.emulator import EmulatorConfig
+from claude_assets_tests.helpers import NOW, start
 
-NOW = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
 VERSION = {"anthropic-version": "2023-06-01"}
 CLAUDE_CODE = "/v1/organizations/usage_report/claude_code"
 MESSAGES = "/v1/organizations/usage_report/messages"
@@ -25,18 +25,6 @@ USERS = f"{ANALYTICS}/users"
 USER_USAGE = f"{ANALYTICS}/user_usage_report"
 USER_COST = f"{ANALYTICS}/user_cost_report"
 COST = f"{ANALYTICS}/cost_report"
-
-
-def start(**overrides) -> Emulator:
-    settings = {"seed": 7, "users": 20, "now": NOW, "rate_limit_per_minute": 0, **overrides}
-    return Emulator(EmulatorConfig(**settings)).start()
-
-
-@pytest.fixture
-def emu():
-    emulator = start()
-    yield emulator
-    emulator.stop()
 
 
 def admin(emu, path=CLAUDE_CODE, key=None, **params) -> httpx.Response:
@@ -358,6 +346,7 @@ def test_telemetry_starts_partway_through_history_for_some_claude_code_users():
         emu.stop()
 
 
+@pytest.mark.subprocess
 def test_the_cli_prints_its_address_and_keys_and_stops_cleanly_on_sigterm():
     command = [sys.executable, "-m", "claude_assets.emulator", "--port", "0", "--users", "5",
                "--now", "2026-03-10T12:00:00Z", "--analytics-key", "sk-ant-analytics-cli-test"]

@@ -14,7 +14,7 @@ import pytest
 
 from claude_assets.emulator import EmulatorConfig
 from claude_assets.emulator.cli import add_arguments
-from claude_assets_tests.test_emulator_behaviour import NOW, emu, start  # noqa: F401 - emu is their shared fixture
+from claude_assets_tests.helpers import NOW, start
 
 LATEST = "2026-03-07"  # NOW - 3 days, the default engagement lag
 VERSION = {"anthropic-version": "2023-06-01"}

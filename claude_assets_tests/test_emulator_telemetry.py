@@ -377,6 +377,7 @@ def test_the_telemetry_command_can_write_plain_metrics_without_events(written, t
     assert (tmp_path / "metrics.jsonl").read_bytes() == written["delta"].files[0].read_bytes()
 
 
+@pytest.mark.subprocess
 def test_the_server_writes_its_history_of_telemetry_before_serving(tmp_path):
     command = [sys.executable, "-m", "claude_assets.emulator", "--port", "0", "--users", "5",
                "--now", "2026-03-10T12:00:00Z", "--telemetry-dir", str(tmp_path)]

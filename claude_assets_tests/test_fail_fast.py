@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import socket
 import subprocess
 import time
 
@@ -19,18 +18,10 @@ from claude_assets.defs.assets.raw import raw_assets
 from claude_assets.defs.resources import AdminApiResource, AnalyticsApiResource, LakeResource
 from claude_assets.engine.client import ApiClient, ApiKey, KeyKind, RequestStats, TransportError
 from claude_assets.engine.organizations import parse
-from claude_assets_tests.helpers import TODAY, failure, materialize
-from claude_assets_tests.test_client import Sleeps
+from claude_assets_tests.helpers import TODAY, Sleeps, closed_port, failure, materialize
 
 CLAUDE_CODE = "/v1/organizations/usage_report/claude_code"
 DAY = TODAY - dt.timedelta(days=5)  # inside every calendar
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on: bound once to get a free number, then let go."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.mark.parametrize("base_url, says", [

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from claude_assets.ops.instance import LOCK_FILE
+from claude_assets_tests.helpers import STORAGE, run_benchmark
 from claude_assets_tests.stack import BIN, REPO
-from claude_assets_tests.test_benchmarks import run_benchmark
-from claude_assets_tests.test_fresh_instance import STORAGE
 
 
+@pytest.mark.slow
 @pytest.mark.subprocess
 def test_the_first_runs_benchmark_runs_a_trial_and_the_instance_stays_usable(tmp_path):
     figures = run_benchmark(tmp_path, "first_runs.py", "--trials", "1")

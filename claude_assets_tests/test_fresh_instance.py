@@ -7,14 +7,16 @@ import datetime as dt
 import os
 import subprocess
 
+import pytest
+
 from claude_assets.ops.demo import emulated_deployment
-from claude_assets_tests.helpers import TODAY
+from claude_assets_tests.helpers import STORAGE, TODAY
 from claude_assets_tests.stack import BIN, REPO
 
 DAY = TODAY - dt.timedelta(days=5)  # inside the engagement calendar, whose newest day is today - 3
-STORAGE = ["history/runs.db", "history/runs/index.db", "schedules/schedules.db"]  # Dagster's SQLite files
 
 
+@pytest.mark.subprocess
 def test_two_first_runs_at_once_both_succeed_on_a_set_up_instance(emulator, tmp_path):
     home = tmp_path / "dagster_home"
     env = {**{k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "CLAUDE_ASSETS_"))},
@@ -42,6 +44,7 @@ def test_demo_and_ui_set_up_a_new_instance_before_running_anything(tmp_path):
         assert all((home / path).exists() for path in STORAGE)
 
 
+@pytest.mark.subprocess
 def test_setting_up_needs_dagster_home(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
     done = subprocess.run([str(BIN / "python"), "-m", "claude_assets.instance"], env=env, cwd=tmp_path,

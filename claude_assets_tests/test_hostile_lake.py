@@ -57,6 +57,7 @@ def _hostile_lake(tmp_path) -> Lake:
     return lake
 
 
+@pytest.mark.subprocess
 def test_folder_names_in_the_lake_never_become_sql(tmp_path):
     _hostile_lake(tmp_path)
     work = tmp_path / "work"
@@ -110,6 +111,7 @@ def test_every_asset_the_code_location_writes_to_the_lake_can_be_a_view():
 # -- --export never replaces what it did not write ------------------------------------------------
 
 
+@pytest.mark.subprocess
 def test_an_export_replaces_its_own_earlier_file_with_the_lake_as_it_now_is(tmp_path):
     lake = Lake(str(tmp_path / "lake"))
     _usage_day(lake, DAY, 2)
@@ -124,6 +126,7 @@ def test_an_export_replaces_its_own_earlier_file_with_the_lake_as_it_now_is(tmp_
     assert os.listdir(export.parent) == ["lake.duckdb"], "no temporary file is left beside it"
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("existing", ["duckdb", "text"])
 def test_an_export_leaves_a_file_it_did_not_write_alone(tmp_path, existing):
     lake = Lake(str(tmp_path / "lake"))
@@ -143,6 +146,7 @@ def test_an_export_leaves_a_file_it_did_not_write_alone(tmp_path, existing):
     assert sorted(os.listdir(tmp_path)) == ["lake", "mine.duckdb"], "no temporary file is left beside it"
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("where, says", [
     ("missing/lake.duckdb", "does not exist"),
     ("/sys/lake.duckdb", "cannot be written"),  # sysfs refuses new files, to root too
@@ -178,6 +182,7 @@ def s3(monkeypatch):
         s3fs.S3FileSystem.clear_instance_cache()
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("url, credentials, says", [
     ("s3://lake-bucket/lake", False, "no credentials for s3:// were found: set AWS_ACCESS_KEY_ID"),
     ("s3://no-such-bucket/lake", True, "no such bucket"),
@@ -191,6 +196,7 @@ def test_sql_on_a_store_that_refuses_is_one_line(tmp_path, s3, url, credentials,
     assert f"The lake at {url} cannot be read" in done.stderr and says in done.stderr
 
 
+@pytest.mark.subprocess
 def test_status_on_a_store_without_credentials_says_so_once(tmp_path, s3):
     (tmp_path / "dagster.yaml").write_text("")
     child = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CLAUDE_ASSETS_"))}
@@ -234,6 +240,7 @@ def _leftover(folder, age_seconds: float, rows: int) -> str:
     return path.name
 
 
+@pytest.mark.subprocess
 def test_a_killed_writers_temporary_files_are_never_read_and_the_next_write_removes_the_old_ones(tmp_path):
     lake = Lake(str(tmp_path / "lake"))
     _usage_day(lake, DAY, 2)

@@ -226,6 +226,7 @@ def write_bomb(path, head: bytes, repeated: bytes, expands_to: int, tail: bytes)
         out.write(gzip.compress(tail, 9))
 
 
+@pytest.mark.subprocess
 @pytest.mark.slow
 def test_a_gzip_bomb_is_read_up_to_its_limit_and_named(tmp_path, collector):
     """1 GiB of export lines in a .gz of a megabyte, against a limit of 32 MiB: read to there, named, memory bounded."""
@@ -250,6 +251,7 @@ def test_a_gzip_bomb_is_read_up_to_its_limit_and_named(tmp_path, collector):
     assert got["peak_mb"] < MEMORY_LIMIT_MB, got["peak_mb"]
 
 
+@pytest.mark.subprocess
 def test_the_spool_stops_at_its_limit_and_says_so(tmp_path, collector):
     """Lines past the spool's limit are not read; the metadata says where it stopped and what to do."""
     lines, _ = collector
@@ -268,6 +270,7 @@ def test_the_spool_stops_at_its_limit_and_says_so(tmp_path, collector):
     assert got["peak_mb"] < MEMORY_LIMIT_MB, got["peak_mb"]
 
 
+@pytest.mark.subprocess
 @pytest.mark.slow
 @pytest.mark.parametrize("limit", [None, MIB], ids=["default limit", "low limit"])
 def test_one_huge_line_is_skipped_and_counted_without_being_held(tmp_path, collector, limit):
@@ -297,6 +300,7 @@ def test_one_huge_line_is_skipped_and_counted_without_being_held(tmp_path, colle
     assert got["peak_mb"] < MEMORY_LIMIT_MB, got["peak_mb"]
 
 
+@pytest.mark.subprocess
 def test_a_fifo_in_the_folder_is_named_and_never_opened(tmp_path, collector):
     """A FIFO (and a symlink to one) would block the read that opens it for good; both are skipped and named."""
     lines, truth = collector

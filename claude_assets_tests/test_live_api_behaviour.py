@@ -16,8 +16,7 @@ from claude_assets.engine.client import ApiClient, ApiKey, KeyKind, Pagination
 from claude_assets.engine.endpoint import MAX_GROUP_BY
 from claude_assets.engine.lake import Lake
 from claude_assets.sources import ENDPOINTS
-from claude_assets_tests.helpers import TODAY, failure, materializations, materialize
-from claude_assets_tests.test_client import Sleeps
+from claude_assets_tests.helpers import TODAY, Sleeps, failure, materializations, materialize
 
 # A day inside every calendar and history window (engagement ends at D-3, keeps 90 days); the
 # synthetic organization has Claude Code and chat activity on every day, weekends included.

@@ -154,6 +154,7 @@ def test_faults_on_the_wire_leave_the_lake_as_a_clean_run_does(tmp_path):
         assert clean.num_rows > 0 and faulty.equals(clean), asset
 
 
+@pytest.mark.subprocess
 def test_claude_assets_rebuild_rebuilds_a_range_with_no_key_set(org, tmp_path):
     import os
     import subprocess

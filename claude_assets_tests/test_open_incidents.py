@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import dagster as dg
@@ -15,9 +16,9 @@ from claude_assets.defs.alerts import Notifier
 from claude_assets.defs.incidents import INCIDENT_CHECK, incident_checks
 from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets.ops.status import run_status
-from claude_assets_tests.helpers import materialize
-from claude_assets_tests.test_alerts import DAY, freshness, tick
+from claude_assets_tests.helpers import TODAY, freshness, materialize, tick
 
+DAY = TODAY - dt.timedelta(days=6)
 UI = "http://127.0.0.1:3000"
 CHECKS = """
 {

@@ -15,8 +15,7 @@ from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets.emulator.telemetry import write_telemetry
 from claude_assets.engine.lake import Lake
 from claude_assets.engine.organizations import Organization
-from claude_assets_tests.helpers import TODAY, materialize
-from claude_assets_tests.test_user_daily import run
+from claude_assets_tests.helpers import TODAY, materialize, run
 
 DAYS = [TODAY - dt.timedelta(days=5), TODAY - dt.timedelta(days=4)]
 EVERY_RAW = (["claude_code_usage", "claude_code_model_usage"], ["enterprise_user_activity"], ["enterprise_summaries"],

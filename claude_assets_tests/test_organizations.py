@@ -13,27 +13,9 @@ from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets.engine.lake import Lake
 from claude_assets.engine.organizations import OrganizationsConfigError, named, parse
 from claude_assets.ops.backfill import asset_ranges
-from claude_assets_tests.helpers import TODAY
+from claude_assets_tests.helpers import TODAY, two_organizations
 
 DAY = TODAY - dt.timedelta(days=5)
-
-
-def two_organizations(acme: Emulator, globex: Emulator, lakes) -> str:
-    return f"""
-organizations:
-  acme:
-    data_dir: {lakes / "acme"}
-    base_url: {acme.url}
-    analytics_requests_per_minute: 6000
-    admin_requests_per_minute: 6000
-  globex:
-    admin_api_key_env: GLOBEX_ADMIN_KEY
-    analytics_api_key_env: GLOBEX_ANALYTICS_KEY
-    data_dir: {lakes / "globex"}
-    base_url: {globex.url}
-    analytics_requests_per_minute: 6000
-    admin_requests_per_minute: 6000
-"""
 
 
 @pytest.fixture

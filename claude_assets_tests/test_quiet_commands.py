@@ -15,15 +15,10 @@ from claude_assets import sources
 from claude_assets.definitions import defs
 from claude_assets.engine import calendars
 from claude_assets.engine.client.errors import MissingKeyError
+from claude_assets_tests.helpers import _env, block_after
 from claude_assets_tests.stack import BIN, REPO
-from claude_assets_tests.test_readme import block_after
 
 DAY = (dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=3)).isoformat()
-
-
-def _env(tmp_path, **extra) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "DAGSTER_HOME", "CLAUDE_ASSETS_"))}
-    return {**env, "DAGSTER_HOME": str(tmp_path / "home"), "CLAUDE_ASSETS_DATA_DIR": str(tmp_path / "data"), **extra}
 
 
 def test_the_walkthrough_uses_dg_launch_on_the_projects_instance():
@@ -32,6 +27,7 @@ def test_the_walkthrough_uses_dg_launch_on_the_projects_instance():
     assert "python -m claude_assets.instance" in steps
 
 
+@pytest.mark.subprocess
 def test_a_failed_run_in_a_terminal_leads_with_our_message(tmp_path):
     env = _env(tmp_path)
     ready = subprocess.run([str(BIN / "python"), "-m", "claude_assets.instance"], env=env, capture_output=True,
@@ -66,6 +62,7 @@ def test_a_failed_run_records_our_message_not_a_wrapped_exception(tmp_path, monk
     assert failure.error.message.startswith("dagster._core.definitions.events.Failure: MissingKeyError")
 
 
+@pytest.mark.subprocess
 def test_a_day_outside_its_calendar_gets_one_line_with_the_range_and_why(tmp_path):
     today = dt.datetime.now(dt.timezone.utc).date()
     ran = subprocess.run([str(BIN / "claude-assets"), "launch", "--assets", "enterprise_summaries",
@@ -78,6 +75,7 @@ def test_a_day_outside_its_calendar_gets_one_line_with_the_range_and_why(tmp_pat
     assert "(not served yet" in lines[0]
 
 
+@pytest.mark.subprocess
 def test_a_day_the_api_no_longer_serves_and_the_lake_never_got_gets_one_line_too(tmp_path):
     """Such a day is not a partition (it could never be materialized): the line says why, not a traceback."""
     today = dt.datetime.now(dt.timezone.utc).date()

@@ -7,17 +7,13 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from claude_assets.definitions import defs
+from claude_assets_tests.helpers import README, block_after
 from claude_assets_tests.stack import BIN, REPO
 
-README = (REPO / "README.md").read_text()
-
-
-def block_after(marker: str) -> str:
-    """The fenced code block that follows `<!-- marker -->` in the README."""
-    found = re.search(rf"<!-- {marker} -->\n```\w+\n(.*?)```", README, re.S)
-    assert found, f"the README has no <!-- {marker} --> block"
-    return found.group(1)
+pytestmark = pytest.mark.subprocess  # the walkthrough's commands and `claude-assets demo`
 
 
 def newcomer_folder(tmp_path: Path) -> Path:

@@ -21,10 +21,8 @@ from claude_assets.defs.resources import AdminApiResource, AnalyticsApiResource,
 from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets.engine.client import ApiClient, ApiKey, KeyKind
 from claude_assets.engine.client.errors import HostNotAllowedError, TransportError
-from claude_assets_tests.helpers import TODAY, failure, materialize
+from claude_assets_tests.helpers import TODAY, _env, closed_port, failure, materialize
 from claude_assets_tests.stack import BIN, REPO, dagster_stack
-from claude_assets_tests.test_fail_fast import closed_port
-from claude_assets_tests.test_quiet_commands import _env
 
 DAY = TODAY - dt.timedelta(days=5)  # inside every calendar
 ADMIN_CANARY = f"sk-ant-admin01-CANARY{secrets.token_hex(12)}"

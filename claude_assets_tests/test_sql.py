@@ -9,6 +9,7 @@ import subprocess
 
 import duckdb
 import pyarrow as pa
+import pytest
 
 from claude_assets.engine.lake import Lake
 from claude_assets.engine.organizations import Organization
@@ -29,6 +30,7 @@ def _cli(*args: str, data_dir, stdin: str = "") -> subprocess.CompletedProcess:
                           env={**env, "CLAUDE_ASSETS_DATA_DIR": str(data_dir)}, timeout=120)
 
 
+@pytest.mark.subprocess
 def test_each_asset_is_one_view_across_its_days_even_after_a_column_was_added(tmp_path):
     lake = Lake(str(tmp_path / "lake"))
     _usage_day(lake, DAYS[0], 2)
@@ -41,6 +43,7 @@ def test_each_asset_is_one_view_across_its_days_even_after_a_column_was_added(tm
     assert "_raw" not in _cli("-c", "SHOW TABLES", data_dir=tmp_path / "lake").stdout
 
 
+@pytest.mark.subprocess
 def test_statements_from_a_pipe_run_in_turn_and_a_bad_one_is_reported_without_a_traceback(tmp_path):
     lake = Lake(str(tmp_path / "lake"))
     _usage_day(lake, DAYS[0], 2)
@@ -51,11 +54,13 @@ def test_statements_from_a_pipe_run_in_turn_and_a_bad_one_is_reported_without_a_
     assert "SQL error" in done.stderr and "no_such_asset" in done.stderr and "Traceback" not in done.stderr
 
 
+@pytest.mark.subprocess
 def test_an_empty_lake_says_what_to_do(tmp_path):
     done = _cli("-c", "SELECT 1", data_dir=tmp_path / "nothing")
     assert done.returncode == 0 and "make demo" in done.stderr and "CLAUDE_ASSETS_DATA_DIR" in done.stderr
 
 
+@pytest.mark.subprocess
 def test_a_bi_tool_opens_the_exported_database_and_sees_days_added_later(tmp_path):
     lake = Lake(str(tmp_path / "lake"))
     _usage_day(lake, DAYS[0], 2)

@@ -15,9 +15,8 @@ from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFil
 from claude_assets.defs.workers import HOST_TAG, PID_TAG
 from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets.ops.instance import configure
-from claude_assets_tests.helpers import TODAY
+from claude_assets_tests.helpers import TODAY, kill
 from claude_assets_tests.stack import BIN, REPO, dagster_stack, wait_for
-from claude_assets_tests.test_dead_runs import kill
 
 DAY = TODAY - dt.timedelta(days=5)  # inside the engagement calendar, whose newest day is today - 3
 GONE = "this run's process"  # workers.gone_message
@@ -52,6 +51,8 @@ def step_pid(home: str, run_id: str) -> int | None:
     return int(workers[0].dagster_event.event_specific_data.metadata["pid"].value) if workers else None
 
 
+@pytest.mark.subprocess
+@pytest.mark.slow
 @pytest.mark.stack
 def test_a_shell_run_killed_with_minus_9_gives_its_pool_slot_back_within_minutes(tmp_path):
     configure(tmp_path / "ui_home")  # deploy/dagster.yaml on SQLite: the run queue, one slot per API, run monitoring
@@ -99,7 +100,8 @@ def killed_mid_sync(tmp_path, emu, env: dict) -> tuple[str, subprocess.Popen]:
     return record.dagster_run.run_id, first
 
 
-@pytest.mark.stack
+@pytest.mark.subprocess
+@pytest.mark.slow
 def test_status_lists_a_killed_run_and_free_run_gives_its_slot_back(tmp_path):
     home = tmp_path / "dagster_home"
     configure(home)  # deploy/dagster.yaml on SQLite: one slot per API's pool

@@ -359,6 +359,7 @@ def _day_totals(lake: Lake, day: dt.date) -> dict:
     return {k: v for k, v in got.to_dict("index").items() if any(v.values())}
 
 
+@pytest.mark.slow
 def test_a_collector_restart_and_an_idle_weekend_lose_nothing_that_was_read(tmp_path):
     org = Emulator(EmulatorConfig(seed=5, users=25, now=dt.datetime(2026, 3, 10, 12, tzinfo=dt.timezone.utc))).org
     truth = write_telemetry(org, tmp_path / "written", WEEKS[0], WEEKS[-1], temporality="cumulative", undercount=0,

@@ -4,34 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-import dagster as dg
 import pyarrow as pa
 import pytest
 
 from claude_assets.defs.assets.history import claude_code_user_daily
 from claude_assets.defs.assets.telemetry import claude_code_telemetry
-from claude_assets.defs.resources import LakeResource, TelemetryResource
 from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets.emulator.telemetry import write_telemetry
 from claude_assets.engine.lake import Lake
 from claude_assets.engine.telemetry.metrics import MEASURE_COLUMNS
 from claude_assets.sources import RAW_TABLES
 from claude_assets.sources.telemetry import TELEMETRY_TABLE
-from claude_assets_tests.helpers import TODAY, materialize
+from claude_assets_tests.helpers import TODAY, materialize, run
 
 NEWEST = TODAY - dt.timedelta(days=3)  # the engagement calendar's newest day
-
-
-def run(assets, lake_dir, days, telemetry_dir=None):
-    result = dg.materialize(
-        assets,
-        tags={"dagster/asset_partition_range_start": str(days[0]), "dagster/asset_partition_range_end": str(days[-1])},
-        resources={"lake": LakeResource(base_dir=str(lake_dir)),
-                   "telemetry": TelemetryResource(base_dir=str(telemetry_dir or lake_dir))},
-        raise_on_error=False,
-    )
-    assert result.success
-    return result
 
 
 @pytest.fixture(scope="module")
