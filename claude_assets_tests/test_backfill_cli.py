@@ -32,6 +32,8 @@ def test_a_backfill_is_chunked_and_clamped_to_each_calendar():
     assert chunks[0].ranges["claude_code_usage"][0] == end - dt.timedelta(days=99)
 
 
+@pytest.mark.stack
+@pytest.mark.subprocess
 def test_the_backfill_command_lands_every_day_through_the_running_instance(running_dagster):
     url, env, lake_dir, emu = running_dagster
     first, last = TODAY - dt.timedelta(days=6), TODAY - dt.timedelta(days=3)
@@ -49,6 +51,7 @@ def test_the_backfill_command_lands_every_day_through_the_running_instance(runni
     assert emu.admin_key not in completed.stdout + completed.stderr
 
 
+@pytest.mark.subprocess
 def test_the_backfill_command_says_when_no_webserver_answers():
     completed = subprocess.run(
         [str(BIN / "claude-assets"), "backfill", "--from", "2026-03-01", "--to", "2026-03-02",

@@ -10,10 +10,13 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from claude_assets_tests.stack import REPO, free_port
 
 
+@pytest.mark.stack
+@pytest.mark.subprocess
 def test_the_ui_starts_against_the_emulator_and_ctrl_c_stops_it(tmp_path):
     port = free_port()
     process = subprocess.Popen(
