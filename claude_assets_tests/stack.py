@@ -4,20 +4,34 @@ started against workspace.yaml, with the environment pointing at an emulator."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import datetime as dt
 import os
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+from unittest import mock
 
 import httpx
 import pytest
 
+from claude_assets import sources
 from claude_assets.emulator import Emulator
+from claude_assets.ops.backfill import Chunk
+from claude_assets.ops.instance import prepare
+from claude_assets_tests.helpers import TODAY
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+ARTIFACTS = REPO / "test-artifacts" / "ui"  # the browser stories' screenshots
+# The month the shared UI deployment backfills: 30 days ending at D-3, the newest day engagement data exists,
+# so every calendar holds all of them.
+LAST = TODAY - dt.timedelta(days=3)
+MONTH = [LAST - dt.timedelta(days=n) for n in range(29, -1, -1)]
+# a day of enterprise_summaries the shared deployment's lake got long ago, which the API no longer serves
+FETCHED_LONG_AGO = TODAY - dt.timedelta(days=sources.ENGAGEMENT.calendar.window_days + 20)
 
 
 def free_port() -> int:
@@ -45,6 +59,10 @@ def dagster_stack(tmp_path: Path, emu: Emulator, extra_env: dict | None = None, 
         "CLAUDE_ASSETS_TELEMETRY_DIR": str(tmp_path / "telemetry"),
         **(extra_env or {}),
     }
+    # the storage first, as the README's `python -m claude_assets.instance` does: a daemon and a webserver creating
+    # a new instance's storage at once can leave it unusable ("alembic_version has more than one head")
+    with mock.patch.dict(os.environ, env):
+        prepare(home)
     logs = open(tmp_path / "dagster.log", "w")
     commands = [[str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"]]
     if webserver:
@@ -90,3 +108,24 @@ def wait_for(condition, seconds: float, failure: str, tmp_path: Path):
             return
         time.sleep(1)
     pytest.fail(f"{failure}; last log lines:\n" + (tmp_path / "dagster.log").read_text()[-3000:])
+
+
+@dataclasses.dataclass
+class Deployment:
+    """The shared read-only UI deployment (conftest's `ui_deployment`): its webserver, lake, log and emulator, and
+    the month's backfill it ran (`month_chunk` as planned from the catalogue, `month_backfill` its id)."""
+    url: str
+    lake_dir: Path
+    log: Path
+    emu: Emulator
+    month_chunk: Chunk | None = None
+    month_backfill: str = ""
+    answers: list[str] = dataclasses.field(default_factory=list)
+
+    def ask(self, query: str, **variables) -> dict:
+        """One GraphQL request; every answer is kept, to look for leaked keys in it."""
+        reply = httpx.post(f"{self.url}/graphql", json={"query": query, "variables": variables}, timeout=120)
+        self.answers.append(reply.text)
+        body = reply.json()
+        assert reply.status_code == 200 and not body.get("errors"), reply.text[:2000]
+        return body["data"]

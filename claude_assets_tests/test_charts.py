@@ -3,8 +3,8 @@
 An operator opens `org_daily_overview` or `cost_reconciliation` in the Dagster UI and sees the trend
 (users against seats, Claude Code users, cost; estimated against billed per week and model) without a
 notebook. The stories sync four weeks from the emulator, build the reports with real runs, and look at
-the image in the run's metadata and then on the asset page in headless Chromium (screenshots in
-test-artifacts/ui/).
+the image in the run's metadata; then on the asset page in headless Chromium, over the month the session's
+shared deployment has backfilled (screenshots in test-artifacts/ui/).
 """
 
 from __future__ import annotations
@@ -13,10 +13,8 @@ import base64
 import datetime as dt
 import re
 import struct
-import subprocess
 from pathlib import Path
 
-import httpx
 import pytest
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
@@ -28,8 +26,7 @@ from claude_assets.defs.assets.organization import cost_reconciliation, org_dail
 from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets.engine.lake import Lake
 from claude_assets_tests.helpers import TODAY, materializations, materialize
-from claude_assets_tests.stack import BIN, REPO, dagster_stack
-from claude_assets_tests.test_ui_browser import ARTIFACTS, browser  # noqa: F401 (the headless Chromium fixture)
+from claude_assets_tests.stack import ARTIFACTS
 from claude_assets_tests.test_user_daily import run
 
 # The engagement calendar's newest day (D-3), which the Enterprise usage and cost calendar (D-1) has too,
@@ -81,6 +78,7 @@ def size_of(png: bytes) -> tuple[int, int]:
     return struct.unpack(">II", png[16:24])
 
 
+@pytest.mark.slow
 def test_each_run_of_a_report_carries_its_chart_on_its_newest_day(reports):
     for asset, key in CHARTS.items():
         by_day = reports[asset]
@@ -103,6 +101,7 @@ def test_a_report_with_nothing_in_the_lake_yet_says_so_instead_of_a_chart(tmp_pa
     assert event.metadata[OVERVIEW_KEY].value.startswith("nothing to chart yet: org_daily_overview has no values")
 
 
+@pytest.mark.slow
 def test_missing_days_and_sources_leave_the_rest_charted(synced, reports, tmp_path):
     """Only the Claude Code report, every other day: no seats, active users or billed cost, and a gap each other
     day. The overview draws the two panels it has values for (a shorter image), the reconciliation its estimates."""
@@ -121,35 +120,23 @@ def test_missing_days_and_sources_leave_the_rest_charted(synced, reports, tmp_pa
 # -- in the Dagster UI ---------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def dagster_ui(organization, synced):
-    """The webserver over the synced lake, each report materialized over the four weeks with `dagster asset
-    materialize`, as an operator would from a shell."""
-    with dagster_stack(synced, organization) as (url, env, _):
-        for asset in CHARTS:
-            done = subprocess.run(
-                [str(BIN / "dagster"), "asset", "materialize", "-m", "claude_assets.definitions", "--select", asset,
-                 "--partition-range", f"{DAYS[0]}...{DAYS[-1]}"],
-                cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300,
-            )
-            assert done.returncode == 0, done.stdout[-3000:]
-        # the operator has dismissed Dagster's community sign-up dialog, which would cover the pages
-        httpx.post(f"{url}/graphql", json={"query": "mutation { setNuxSeen }"}, timeout=30).raise_for_status()
-        yield url
-
-
 # The image is decoded, and the dialog around it has finished fading in (so the screenshot shows it, not a blend).
 SETTLED = """const image = arguments[0];
 return image.complete && image.naturalWidth > 0 && document.getAnimations().every(
     a => a.playState !== 'running' || !(a.effect && a.effect.target && a.effect.target.contains(image)));"""
 
 
+@pytest.mark.xdist_group("ui")
+@pytest.mark.stack
+@pytest.mark.browser
 @pytest.mark.parametrize("view", ["overview", "partitions"])
 @pytest.mark.parametrize("asset", list(CHARTS))
-def test_the_asset_page_shows_the_chart_of_its_newest_day(dagster_ui, browser, asset, view):  # noqa: F811
+def test_the_asset_page_shows_the_chart_of_its_newest_day(ui_deployment, browser, asset, view):
     """The asset's page lists the chart among the latest materialization's metadata (the overview tab), and among
-    the newest day's (the partitions tab); its "[Show Markdown]" opens the image, as an operator would click it."""
-    page = f"{dagster_ui}/assets/{asset}"
+    the newest day's (the partitions tab); its "[Show Markdown]" opens the image, as an operator would click it.
+    The shared deployment's month backfill ran each report over the month, ending on NEWEST."""
+    assert ui_deployment.month_chunk.ranges[asset][1] == NEWEST, "the month's backfill ends on the newest day"
+    page = f"{ui_deployment.url}/assets/{asset}"
     browser.get(page if view == "overview" else f"{page}?view=partitions&partition={NEWEST.isoformat()}")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     screenshot = ARTIFACTS / f"chart-{asset}-{view}.png"

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets.engine.lake import Lake
 from claude_assets_tests.stack import dagster_stack, wait_for
 from claude_assets_tests.test_alerts import Webhook
 
 
+@pytest.mark.stack
+@pytest.mark.slow
 def test_a_scheduled_sync_lands_then_a_stale_alert_reaches_the_webhook(tmp_path):
     webhook = Webhook()
     soon = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=2)
@@ -19,6 +23,8 @@ def test_a_scheduled_sync_lands_then_a_stale_alert_reaches_the_webhook(tmp_path)
         "CLAUDE_ASSETS_CLAUDE_CODE_ANALYTICS_SYNC_CRON": f"{soon.minute} {soon.hour} * * *",
         "CLAUDE_ASSETS_FRESHNESS_CLAUDE_CODE_ANALYTICS_HOURS": "0.0172,0.0345",
         "CLAUDE_ASSETS_ALERT_WEBHOOK_URL": webhook.url,
+        # Dagster's freshness daemon looks every 5 s instead of 30, so the stale state is seen soon after 62 s
+        "FRESHNESS_DAEMON_INTERVAL_SECONDS": "5",
     }
     try:
         with Emulator(EmulatorConfig(seed=5, users=10, rate_limit_per_minute=0)) as emu, \

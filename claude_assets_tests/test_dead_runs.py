@@ -7,6 +7,7 @@ import datetime as dt
 
 import httpx
 import pytest
+import yaml
 from dagster import DagsterEventType, DagsterInstance
 
 from claude_assets.emulator import Emulator, EmulatorConfig
@@ -51,7 +52,11 @@ def processes(home: str, run_id: str) -> dict[DagsterEventType, int]:
 
 def test_a_killed_run_gives_its_pool_slot_back(tmp_path):
     configure(tmp_path / "ui_home")  # the instance `make ui` starts on: SQLite, the pools, run monitoring
-    instance_yaml = (tmp_path / "ui_home" / "dagster.yaml").read_text()
+    settings = yaml.safe_load((tmp_path / "ui_home" / "dagster.yaml").read_text())
+    # run monitoring looks every 5 s instead of 30, and frees a dead run's slots 5 s after it ended: the story is
+    # that the slot comes back, not how soon, so it need not idle for a minute
+    settings["run_monitoring"] |= {"poll_interval_seconds": 5, "free_slots_after_run_end_seconds": 5}
+    instance_yaml = yaml.safe_dump(settings, sort_keys=False)
     paced = {"CLAUDE_ASSETS_ANALYTICS_REQUESTS_PER_MINUTE": str(LIMIT)}
     with Emulator(EmulatorConfig(seed=7, users=6, rate_limit_per_minute=LIMIT)) as emu, \
             dagster_stack(tmp_path, emu, paced, instance_yaml=instance_yaml) as (url, env, _):

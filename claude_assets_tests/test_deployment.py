@@ -53,6 +53,8 @@ def deployment(tmp_path, monkeypatch):
             yield url, emu, pg, tmp_path
 
 
+@pytest.mark.stack
+@pytest.mark.slow
 def test_two_backfills_of_one_organization_share_its_rate_budget(deployment):
     url, emu, pg, tmp_path = deployment
     newest = TODAY - dt.timedelta(days=3)

@@ -52,29 +52,28 @@ def test_the_walkthrough_works_as_written_against_the_emulator(tmp_path):
     assert (tmp_path / "data" / "claude_code_usage").is_dir() and (tmp_path / ".dagster_home").is_dir()
 
 
-def test_every_sample_query_runs_on_the_lake_make_demo_builds(tmp_path):
+@pytest.mark.subprocess
+@pytest.mark.xdist_group("demo")
+def test_every_sample_query_runs_on_the_lake_make_demo_builds(demo):
+    """On the session's one demo lake (conftest's `demo`), from the folder the demo made."""
     queries = block_after("sample-queries")
     asked = set(re.findall(r'read\("(\w+)"\)', queries))
     assert asked == {spec.key.to_user_string() for spec in defs.resolve_all_asset_specs()}, "one query per asset"
 
-    demo = subprocess.run([str(BIN / "claude-assets"), "demo", "--days", "2", "--users", "12",
-                           "--data-dir", str(tmp_path / "data"), "--dagster-home", str(tmp_path / "home")],
-                          capture_output=True, text=True, timeout=900)
-    assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
-
-    ran = subprocess.run([str(BIN / "python"), "-c", queries], cwd=tmp_path, capture_output=True, text=True,
+    folder = demo.folder / "demo"
+    ran = subprocess.run([str(BIN / "python"), "-c", queries], cwd=folder, capture_output=True, text=True,
                          timeout=300)
     assert ran.returncode == 0, ran.stderr[-3000:]
     assert ran.stdout.count("\n") > 17 and "Empty DataFrame" not in ran.stdout, ran.stdout
 
     sql = block_after("sql-queries")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAUDE_ASSETS_", "DAGSTER_HOME"))}
-    ran = subprocess.run([str(BIN / "claude-assets"), "sql", "-c", sql], cwd=tmp_path, env=env, capture_output=True,
+    ran = subprocess.run([str(BIN / "claude-assets"), "sql", "-c", sql], cwd=folder, env=env, capture_output=True,
                          text=True, timeout=300)
     assert ran.returncode == 0, ran.stderr[-3000:]
     assert ran.stdout.split()[:3] == ["date", "sessions", "lines_added"] and len(ran.stdout.splitlines()) == 3, \
         "one row per day of the demo's two"
     without = sql.replace("FROM claude_code_usage", re.search(r"`(FROM read_parquet\(.*?\))`", README).group(1))
     ran = subprocess.run([str(BIN / "python"), "-c", f"import duckdb; print(duckdb.sql({without!r}).fetchall())"],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+                         cwd=folder, capture_output=True, text=True, timeout=300)
     assert ran.returncode == 0 and ran.stdout.count("datetime.date(") == 2, ran.stderr[-3000:]

@@ -12,11 +12,11 @@ import time
 import pytest
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
 
-from claude_assets.defs.workers import HOST_TAG, PID_TAG
+from claude_assets.defs.workers import PID_TAG
 from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets.ops.instance import configure
 from claude_assets_tests.helpers import TODAY, kill
-from claude_assets_tests.stack import BIN, REPO, dagster_stack, wait_for
+from claude_assets_tests.stack import BIN, REPO, dagster_stack
 
 DAY = TODAY - dt.timedelta(days=5)  # inside the engagement calendar, whose newest day is today - 3
 GONE = "this run's process"  # workers.gone_message

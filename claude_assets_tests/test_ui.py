@@ -17,6 +17,8 @@ from claude_assets_tests.stack import REPO, free_port
 pytestmark = [pytest.mark.stack, pytest.mark.subprocess]  # `claude-assets ui`: the webserver, the daemon, the emulator
 
 
+@pytest.mark.stack
+@pytest.mark.subprocess
 def test_the_ui_starts_against_the_emulator_and_ctrl_c_stops_it(tmp_path):
     port = free_port()
     process = subprocess.Popen(
