@@ -24,9 +24,8 @@ from claude_assets.sources import SOURCES
 
 # Steps that call the same API for the same organization share one rate budget, so a run executes
 # at most one of them at a time, while other APIs and organizations overlap. Across runs, the
-# instance's pools do the same (deploy/dagster.yaml).
-
-# A run of several steps forks each from a server that imported the run's code location once (workers.py).
+# instance's pools do the same (deploy/dagster.yaml). A run of one materializing step runs in process; a run of
+# several forks each step from a server that imported the run's code location once (defs/workers.py).
 executor = recorded_multiprocess_executor.configured(
     {"tag_concurrency_limits": [{"key": API_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1}],
      "start_method": {"forkserver": {}}}

@@ -11,7 +11,7 @@ two minutes before midnight on New Year's Eve, so the run crosses both.
 
     .venv/bin/python -m claude_assets_tests.clock_matrix              # every instant, the clock-reading tests
     .venv/bin/python -m claude_assets_tests.clock_matrix --at "2028-02-29 05:59:00" -k freshness
-    .venv/bin/python -m claude_assets_tests.clock_matrix --tests claude_assets_tests/test_freshness.py
+    .venv/bin/python -m claude_assets_tests.clock_matrix --tests claude_assets_tests/defs/test_freshness.py
 
 The stories that start a dagster-daemon or a webserver run here too, at the instants marked in
 DAEMON: gRPC alone keeps the real wall clock (clock/sitecustomize.py says why).
@@ -61,36 +61,36 @@ INSTANTS = [
 # The tests that read the clock: calendars, freshness and lag checks, automation, alerts, the joined
 # history and every story that picks its days relative to today.
 CLOCK_TESTS = [
-    "claude_assets_tests/test_freshness.py",
-    "claude_assets_tests/test_alerts.py",
-    "claude_assets_tests/test_user_daily.py",
-    "claude_assets_tests/test_live_api_behaviour.py",
-    "claude_assets_tests/test_raw_assets.py",
-    "claude_assets_tests/test_claude_code_usage.py",
-    "claude_assets_tests/test_organization.py",
-    "claude_assets_tests/test_telemetry.py",
-    "claude_assets_tests/test_never_worse.py",
-    "claude_assets_tests/test_damaged_files.py",
-    "claude_assets_tests/test_organizations.py",
-    "claude_assets_tests/test_official_examples.py",
-    "claude_assets_tests/test_readme.py::test_the_walkthrough_works_as_written_against_the_emulator",
-    "claude_assets_tests/test_history_window.py",
-    "claude_assets_tests/test_deadlines.py",
-    "claude_assets_tests/test_lake_organization.py",
-    "claude_assets_tests/test_fail_fast.py",
-    "claude_assets_tests/test_charts.py",
-    "claude_assets_tests/test_connection_check.py",
-    "claude_assets_tests/test_demo.py",
-    "claude_assets_tests/test_quiet_commands.py",
+    "claude_assets_tests/defs/test_freshness.py",
+    "claude_assets_tests/defs/test_alerts.py",
+    "claude_assets_tests/defs/test_user_daily.py",
+    "claude_assets_tests/sources/test_live_api_behaviour.py",
+    "claude_assets_tests/defs/test_raw_assets.py",
+    "claude_assets_tests/sources/test_claude_code_usage.py",
+    "claude_assets_tests/defs/test_organization.py",
+    "claude_assets_tests/sources/test_telemetry.py",
+    "claude_assets_tests/engine/test_never_worse.py",
+    "claude_assets_tests/engine/test_damaged_files.py",
+    "claude_assets_tests/engine/test_organizations.py",
+    "claude_assets_tests/sources/test_official_examples.py",
+    "claude_assets_tests/ops/test_readme.py::test_the_walkthrough_works_as_written_against_the_emulator",
+    "claude_assets_tests/ops/test_history_window.py",
+    "claude_assets_tests/defs/test_deadlines.py",
+    "claude_assets_tests/engine/test_lake_organization.py",
+    "claude_assets_tests/engine/test_fail_fast.py",
+    "claude_assets_tests/defs/test_charts.py",
+    "claude_assets_tests/ops/test_connection_check.py",
+    "claude_assets_tests/ops/test_demo.py",
+    "claude_assets_tests/ops/test_quiet_commands.py",
 ]
 # The stories with a dagster-daemon and a webserver (automation, backfills from the UI, the deployment):
 # about ten minutes an instant, so they run at the instants marked DAEMON, where their calendars and
 # crons turn: a weekend, a month's and a year's end and start, a leap day, and the crossing into a new year.
 DAEMON_TESTS = [
-    "claude_assets_tests/test_backfill_cli.py",
-    "claude_assets_tests/test_daemon_end_to_end.py",
-    "claude_assets_tests/test_ui_graphql.py",
-    "claude_assets_tests/test_deployment.py",
+    "claude_assets_tests/ops/test_backfill_cli.py",
+    "claude_assets_tests/defs/test_daemon_end_to_end.py",
+    "claude_assets_tests/defs/test_ui_graphql.py",
+    "claude_assets_tests/defs/test_deployment.py",
 ]
 DAEMON = {"2026-12-05 00:14:00", "2027-03-01 04:31:00", "2028-02-29 05:59:00", "2026-12-31 23:58:00"}
 

@@ -25,10 +25,11 @@ from claude_assets.defs.checks import claude_code_agrees_across_apis
 from claude_assets.defs.resources import AdminApiResource, AnalyticsApiResource, LakeResource, TelemetryResource
 from claude_assets.defs.sensors import watch_sensor
 from claude_assets.emulator import Emulator, EmulatorConfig
-from claude_assets_tests.stack import REPO
 
 TODAY = dt.datetime.now(dt.timezone.utc).date()
 NOW = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.timezone.utc)  # the frozen emulator's "now" (`start`)
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent  # the virtualenv's scripts: claude-assets, dg, dagster
 README = (REPO / "README.md").read_text()
 STORAGE = ["history/runs.db", "history/runs/index.db", "schedules/schedules.db"]  # Dagster's SQLite files
 

@@ -9,7 +9,6 @@ import datetime as dt
 import os
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 from unittest import mock
@@ -21,10 +20,8 @@ from claude_assets import sources
 from claude_assets.emulator import Emulator
 from claude_assets.ops.backfill import Chunk
 from claude_assets.ops.instance import prepare
-from claude_assets_tests.helpers import TODAY
+from claude_assets_tests.helpers import BIN, REPO, TODAY
 
-REPO = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
 ARTIFACTS = REPO / "test-artifacts" / "ui"  # the browser stories' screenshots
 # The month the shared UI deployment backfills: 30 days ending at D-3, the newest day engagement data exists,
 # so every calendar holds all of them.

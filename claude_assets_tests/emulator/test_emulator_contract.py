@@ -16,14 +16,14 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timezone
-from pathlib import Path
 
 import httpx
 import pytest
 
 from claude_assets.emulator import Emulator, EmulatorConfig
+from claude_assets_tests.stack import REPO
 
-EXAMPLES = Path(__file__).resolve().parent / "fixtures" / "api_examples"  # copied from shared/api-examples
+EXAMPLES = REPO / "claude_assets_tests" / "fixtures" / "api_examples"  # copied from shared/api-examples
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
 ADMIN, ANALYTICS = "admin", "analytics"

@@ -9,13 +9,13 @@ import sys
 import time
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from pathlib import Path
 
 import httpx
 import pytest
 
 from claude_assets.emulator import EmulatorConfig
 from claude_assets_tests.helpers import NOW, start
+from claude_assets_tests.stack import REPO
 
 VERSION = {"anthropic-version": "2023-06-01"}
 CLAUDE_CODE = "/v1/organizations/usage_report/claude_code"
@@ -350,7 +350,7 @@ def test_telemetry_starts_partway_through_history_for_some_claude_code_users():
 def test_the_cli_prints_its_address_and_keys_and_stops_cleanly_on_sigterm():
     command = [sys.executable, "-m", "claude_assets.emulator", "--port", "0", "--users", "5",
                "--now", "2026-03-10T12:00:00Z", "--analytics-key", "sk-ant-analytics-cli-test"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1])
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=REPO)
     try:
         lines = [process.stdout.readline().strip() for _ in range(4)]
         assert lines[0].startswith("claude-assets emulator listening on http://127.0.0.1:")

@@ -12,7 +12,6 @@ import decimal
 import http.server
 import json
 import threading
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -23,8 +22,9 @@ from claude_assets.engine.lake import Lake
 from claude_assets.engine.tables import _PARSERS, Table, _leaves
 from claude_assets.sources import ENDPOINTS
 from claude_assets_tests.helpers import TODAY, materializations, materialize
+from claude_assets_tests.stack import REPO
 
-EXAMPLES = Path(__file__).parent / "fixtures" / "api_examples"
+EXAMPLES = REPO / "claude_assets_tests" / "fixtures" / "api_examples"
 PREFIX = {
     "claude_code_report": "claude_code_usage_report",
     "api_messages_usage": "messages_usage_report",

@@ -22,6 +22,7 @@ import pytest
 from claude_assets.emulator import Emulator, EmulatorConfig, SyntheticOrg
 from claude_assets.emulator import cli as emulator_cli
 from claude_assets.emulator.telemetry import TelemetryTotals, write_telemetry
+from claude_assets_tests.stack import REPO
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
 FIRST, LAST = date(2026, 2, 23), date(2026, 3, 8)
@@ -381,7 +382,7 @@ def test_the_telemetry_command_can_write_plain_metrics_without_events(written, t
 def test_the_server_writes_its_history_of_telemetry_before_serving(tmp_path):
     command = [sys.executable, "-m", "claude_assets.emulator", "--port", "0", "--users", "5",
                "--now", "2026-03-10T12:00:00Z", "--telemetry-dir", str(tmp_path)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1])
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=REPO)
     try:
         lines = [process.stdout.readline().strip() for _ in range(5)]
         assert lines[0].startswith("claude-assets emulator listening on")

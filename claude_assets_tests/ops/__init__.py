@@ -1,0 +1,1 @@
+"""Tests of the claude-assets verbs and the README's commands."""

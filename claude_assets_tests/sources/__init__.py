@@ -1,0 +1,1 @@
+"""Tests of the catalogue: each API family synced end to end, as data in its Source."""
