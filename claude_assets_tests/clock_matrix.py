@@ -5,9 +5,10 @@ read the clock (every "today", cron, deadline, window and partition edge) with t
 tree's wall clock moved to each instant below (time-machine in every Python process, libfaketime
 for the shell's `date`), and prints one line per instant. libfaketime alone is not enough: it
 moves the monotonic clock too, and Python's timed waits (every daemon loop) then hang or fail. The
-instants cover weekdays and weekends, the first and last day of a month and of a year, a leap day,
-and the minutes either side of every cron hour and deadline the README names; the last one starts
-two minutes before midnight on New Year's Eve, so the run crosses both.
+instants cover weekdays and weekends, the first and last day of a month and of a year, leap days,
+years ahead, late evening, and the minutes either side of the cron hours and deadlines the README
+names; the last three start minutes before midnight (on a Sunday, at a month's end, on New Year's
+Eve), so their runs cross it: a test must expect the day the product read, whichever side it was.
 
     .venv/bin/python -m claude_assets_tests.clock_matrix              # every instant, the clock-reading tests
     .venv/bin/python -m claude_assets_tests.clock_matrix --at "2028-02-29 05:59:00" -k freshness
@@ -38,23 +39,21 @@ CLOCK = REPO / "claude_assets_tests" / "clock"  # its sitecustomize.py moves eve
 # (instant in UTC, why it is here)
 INSTANTS = [
     ("2026-12-05 00:14:00", "Saturday, a minute before the telemetry sync (00:15)"),
-    ("2026-12-06 00:16:00", "Sunday, just after the telemetry sync"),
     ("2027-01-01 01:29:00", "New Year's Day, before the Claude Code and Admin syncs (01:30)"),
-    ("2026-12-31 01:31:00", "New Year's Eve, after them"),
-    ("2027-02-28 04:29:00", "last day of February, before the Enterprise usage and cost sync (04:30)"),
+    ("2032-02-29 01:31:00", "years ahead: a leap day on a Sunday, after them"),
+    ("2027-02-28 04:29:00", "last day of February, a Sunday, before the Enterprise usage and cost sync (04:30)"),
     ("2027-03-01 04:31:00", "first of March, after it"),
     ("2028-02-29 05:59:00", "a leap day, a minute before the D-1 deadline (06:00)"),
     ("2028-03-01 06:01:00", "the day after a leap day, just past the deadline"),
     ("2026-11-30 06:59:00", "last day of a month, before the provisional re-fetch (07:00)"),
-    ("2026-12-01 07:01:00", "first day of a month, after it"),
-    ("2027-06-30 10:29:00", "a Wednesday, before the engagement sync (10:30)"),
-    ("2027-07-01 10:31:00", "a Thursday, after it"),
-    ("2026-12-12 11:59:00", "Saturday, before the joined history (12:00)"),
-    ("2026-12-13 12:01:00", "Sunday, after it"),
-    ("2026-12-02 12:29:00", "a Wednesday, before the organization reports (12:30)"),
-    ("2026-12-03 12:31:00", "a Thursday, after them"),
+    ("2027-07-01 10:31:00", "first day of a month, a Thursday, after the engagement sync (10:30)"),
+    ("2026-12-12 12:29:00", "Saturday, after the joined history (12:00), before the organization reports (12:30)"),
     ("2026-12-04 15:59:00", "a Friday, before the engagement deadline (16:00)"),
-    ("2026-12-07 16:01:00", "a Monday, after it"),
+    ("2027-09-01 16:00:30", "first day of a month, just past the engagement deadline"),
+    ("2029-07-26 09:00:00", "years ahead: a week whose draw ran no API key's Claude Code on the days tests sync"),
+    ("2030-03-31 22:45:00", "years ahead: late evening of a Sunday, the last day of a month"),
+    ("2027-05-09 23:57:00", "Sunday, three minutes to midnight: the run crosses into Monday"),
+    ("2027-10-31 23:59:00", "Sunday, the last day of a month, a minute to midnight: the run crosses into a new month"),
     ("2026-12-31 23:58:00", "New Year's Eve, two minutes to midnight: the run crosses into a new year"),
 ]
 
