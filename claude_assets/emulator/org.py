@@ -176,7 +176,8 @@ class SyntheticOrg:
                 context_window="0-200k", inference_geo=activity.inference_geo(model, "global"), speed="standard",
                 uncached=uncached, cache_5m=int(uncached * 0.05), cache_1h=0,
                 cache_read=int(uncached * r.uniform(0.5, 2)), output=requests * r.randint(150, 600),
-                web_search=r.randint(0, requests // 20) if key.service_tier == "standard" else 0,
+                # a standard-tier app searches the web every day, so every day's cost report has a web_search line
+                web_search=max(1, r.randint(0, requests // 20)) if key.service_tier == "standard" else 0,
                 requests=requests,
             ))
         return items
