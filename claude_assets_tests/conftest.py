@@ -12,6 +12,7 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
+from claude_assets import sources
 from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets.emulator.telemetry import write_telemetry
 from claude_assets.engine import fetch
@@ -84,7 +85,9 @@ def ui_deployment(tmp_path_factory):
         write_telemetry(emu.org, tmp / "telemetry", MONTH[0] - dt.timedelta(days=3), TODAY - dt.timedelta(days=1))
         # this emulator sets no rate limit, so the clients need not pace their requests to 60 a minute
         unpaced = {"CLAUDE_ASSETS_ADMIN_REQUESTS_PER_MINUTE": "0", "CLAUDE_ASSETS_ANALYTICS_REQUESTS_PER_MINUTE": "0"}
-        with dagster_stack(tmp, emu, unpaced) as (url, _, lake_dir):
+        # the daily syncs tick once a year, not during the session: the stories count what the month's backfill did
+        quiet = {f"CLAUDE_ASSETS_{source.group.upper()}_SYNC_CRON": "0 0 1 1 *" for source in sources.SOURCES}
+        with dagster_stack(tmp, emu, unpaced | quiet) as (url, _, lake_dir):
             deployment = Deployment(url, lake_dir, tmp / "dagster.log", emu)
             # the operator has dismissed Dagster's community sign-up dialog, which would cover the pages
             deployment.ask("mutation { setNuxSeen }")

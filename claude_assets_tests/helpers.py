@@ -78,6 +78,7 @@ def failure(result) -> str:
 
 
 def start(**overrides) -> Emulator:
+    """A started emulator whose clock stands at NOW and that never rate-limits, so its answers are fixed data."""
     settings = {"seed": 7, "users": 20, "now": NOW, "rate_limit_per_minute": 0, **overrides}
     return Emulator(EmulatorConfig(**settings)).start()
 
@@ -100,6 +101,8 @@ def closed_port() -> int:
 
 
 def run(assets, lake_dir, days, telemetry_dir=None):
+    """One successful in-process run of `assets` over `days` on the lake in `lake_dir` (telemetry files from
+    `telemetry_dir`, else the same folder)."""
     result = dg.materialize(
         assets,
         tags={"dagster/asset_partition_range_start": str(days[0]), "dagster/asset_partition_range_end": str(days[-1])},
