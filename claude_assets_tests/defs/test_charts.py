@@ -25,9 +25,9 @@ from claude_assets.defs.assets.history import claude_code_user_daily
 from claude_assets.defs.assets.organization import cost_reconciliation, org_daily_overview
 from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets.engine.lake import Lake
-from claude_assets_tests.helpers import TODAY, materializations, materialize
+from claude_assets_tests.helpers import TODAY, materializations, materialize, run
 from claude_assets_tests.stack import ARTIFACTS
-from claude_assets_tests.defs.test_user_daily import run
+
 
 # The engagement calendar's newest day (D-3), which the Enterprise usage and cost calendar (D-1) has too,
 # so both reports end on it; four weeks before it make a trend to draw on any date.

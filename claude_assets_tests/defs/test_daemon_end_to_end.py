@@ -8,8 +8,8 @@ import pytest
 
 from claude_assets.emulator import Emulator, EmulatorConfig
 from claude_assets.engine.lake import Lake
+from claude_assets_tests.helpers import Webhook
 from claude_assets_tests.stack import dagster_stack, wait_for
-from claude_assets_tests.defs.test_alerts import Webhook
 
 
 @pytest.mark.stack

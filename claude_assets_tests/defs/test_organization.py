@@ -17,6 +17,9 @@ from claude_assets.engine.lake import Lake
 from claude_assets.engine.organizations import Organization
 from claude_assets_tests.helpers import TODAY, materialize, run
 
+# its module fixture builds a lake once: every test of the module on one xdist worker, not once per worker
+pytestmark = pytest.mark.xdist_group("test_organization")
+
 DAYS = [TODAY - dt.timedelta(days=5), TODAY - dt.timedelta(days=4)]
 EVERY_RAW = (["claude_code_usage", "claude_code_model_usage"], ["enterprise_user_activity"], ["enterprise_summaries"],
              ["enterprise_user_usage"], ["enterprise_user_cost"], ["enterprise_cost"], ["api_cost"])

@@ -28,6 +28,9 @@ from claude_assets.sources.common import LEGACY_NOTE
 from claude_assets.sources.usage_cost_analytics import CLAUDE_USAGE
 from claude_assets_tests.helpers import TODAY, failure
 
+# its module fixture builds a lake once: every test of the module on one xdist worker, not once per worker
+pytestmark = pytest.mark.xdist_group("test_usage_cost_analytics")
+
 DAYS = [TODAY - dt.timedelta(days=n) for n in range(35, 5, -1)]  # 30 settled-enough days, inside every window
 DAY = DAYS[-1]
 TOKENS = ["uncached_input_tokens", "cache_creation_5m_input_tokens", "cache_creation_1h_input_tokens",
