@@ -37,8 +37,8 @@ from pathlib import Path
 import httpx
 
 from claude_assets.emulator import Emulator, EmulatorConfig
-from claude_assets.instance import configure, prepare
 from claude_assets.ops.backfill import Chunk, Webserver
+from claude_assets.ops.instance import configure, prepare
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
