@@ -2,8 +2,8 @@
 
 The tests pick their days relative to the date they are collected on (`helpers.TODAY`), and the
 emulator serves days relative to the date it is asked on. A suite that crosses midnight UTC (it
-takes about 40 minutes) would see the two disagree, and a test would fail for the hour it ran at,
-not for anything the code does. So a suite started less than `MARGIN` before midnight runs with
+takes about 16 minutes on two workers) would see the two disagree, and a test would fail for the hour
+it ran at, not for anything the code does. So a suite started less than `MARGIN` before midnight runs with
 every process's clock moved forward to a minute past midnight (as `make test-calendar` moves it),
 and has the whole next day. Forward, not back: Dagster's SQLite storage stamps rows with the real
 clock, and a daemon whose clock is behind those stamps never finished a backfill (tried). What the
