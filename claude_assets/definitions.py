@@ -1,6 +1,6 @@
 """The `claude_assets` code location: `dagster dev -m claude_assets.definitions` or workspace.yaml.
 
-One set of assets per organization (organizations.py): by default one, configured by the
+One set of assets per organization (engine/organizations.py): by default one, configured by the
 environment, with plain asset keys; with CLAUDE_ASSETS_ORGANIZATIONS, each named organization's
 assets under its name. The `connection_check` job checks every organization's keys (`claude-assets check`).
 """

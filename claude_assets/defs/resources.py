@@ -1,6 +1,6 @@
 """Dagster resources: the two API keys, the lake, the telemetry folder and the notifier.
 
-Each organization (organizations.py) has its own four. Keys come from `EnvVar`s, so the Dagster
+Each organization (engine/organizations.py) has its own four. Keys come from `EnvVar`s, so the Dagster
 UI shows the variable's name and never its value. A key that is not set at all is left empty here, so the asset that needs it fails with our own message
 (which variable, which key, where to create it) and assets that do not need it still run.
 

@@ -233,7 +233,7 @@ def watch_sensor(context: dg.SensorEvaluationContext, notifier: Notifier):
 )
 def dead_run_sensor(context: dg.SensorEvaluationContext):
     """Run monitoring checks only the runs a run launcher started; this also checks runs started from a shell,
-    whose process the executor recorded (workers.py), so a killed one gives its API's pool slot back."""
+    whose process the executor recorded (defs/workers.py), so a killed one gives its API's pool slot back."""
     failed = workers.fail_dead_runs(context.instance)
     for run_id in failed:
         context.log.warning(f"run {run_id}: its process is gone; marked failed and its pool slots freed")
