@@ -43,7 +43,10 @@ CALENDARS = {calendar.name: calendar for source in SOURCES for calendar in sourc
 
 def by_group(group: str) -> Source:
     """The source of an asset group (every group comes from exactly one)."""
-    return next(source for source in SOURCES if source.group == group)
+    found = next((source for source in SOURCES if source.group == group), None)
+    if found is None:
+        raise KeyError(f"no source holds the asset group {group!r}: its module is missing from SOURCES")
+    return found
 
 
 def endpoint(name: str) -> Endpoint:
@@ -55,6 +58,6 @@ def calendar_of(spec: dg.AssetSpec) -> Calendar:
     return CALENDARS[spec.metadata[METADATA_KEY]]
 
 
-# Asked which organization a key belongs to, for answers that name none (engine/sync.py `key_organization`):
+# Asked which organization a key belongs to, for answers that name none (engine/fetch.py `key_organization`):
 # the one API either key may call whose envelope names the organization.
 ORGANIZATION_PROBE = endpoint("claude_usage")
