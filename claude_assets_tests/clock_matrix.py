@@ -79,6 +79,12 @@ CLOCK_TESTS = [
 # The stories with a dagster-daemon and a webserver (automation, backfills from the UI, the chart pages, the
 # deployment): about ten minutes an instant on two workers, so they run at one instant, the one whose run crosses
 # midnight into a new year; every other instant runs the clock-reading tests without them (about 3 minutes).
+DAEMON_TESTS = [
+    "claude_assets_tests/ops/test_backfill_cli.py",
+    "claude_assets_tests/defs/test_daemon_end_to_end.py",
+    "claude_assets_tests/defs/test_ui_graphql.py",
+    "claude_assets_tests/defs/test_deployment.py",
+]
 DAEMON = {"2026-12-31 23:58:00"}
 
 
